@@ -1,0 +1,54 @@
+// `npm start`: the example app, against a local OP that requires PAR (started here), or against a
+// real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set.
+import { createApp } from './app.js'
+import { startLocalOP, DEMO_USER } from './local-op.js'
+
+const port = Number(process.env.PORT ?? 3000)
+const env = process.env
+
+async function main() {
+  let authOptions
+  if (env.ISSUER_BASE_URL) {
+    const missing = ['CLIENT_ID', 'CLIENT_SECRET', 'BASE_URL'].filter((name) => !env[name])
+    if (missing.length) throw new Error(`ISSUER_BASE_URL is set, so ${missing.join(', ')} must be set too.`)
+    authOptions = {
+      issuerBaseURL: env.ISSUER_BASE_URL,
+      baseURL: env.BASE_URL,
+      clientID: env.CLIENT_ID,
+      clientSecret: env.CLIENT_SECRET,
+    }
+  } else {
+    const baseURL = `http://localhost:${port}`
+    const op = await startLocalOP({
+      host: 'localhost',
+      port: Number(env.OP_PORT ?? 3001),
+      clients: [
+        {
+          client_id: 'example-app',
+          client_secret: 'example-app-secret',
+          redirect_uris: [`${baseURL}/callback`],
+          post_logout_redirect_uris: [`${baseURL}/`],
+        },
+      ],
+    })
+    console.log(`Local OP (PAR required) at ${op.issuer}`)
+    authOptions = {
+      issuerBaseURL: op.issuer,
+      baseURL,
+      clientID: 'example-app',
+      clientSecret: 'example-app-secret',
+      allowInsecureRequests: true,
+    }
+  }
+
+  const app = createApp({ auth: authOptions, sessionSecret: env.SESSION_SECRET })
+  app.listen(port, () => {
+    console.log(`\nexpress-par example app: open ${authOptions.baseURL}`)
+    if (!env.ISSUER_BASE_URL) console.log(`Log in as "${DEMO_USER}" with any password.\n`)
+  })
+}
+
+main().catch((err) => {
+  console.error(err.message)
+  process.exit(1)
+})

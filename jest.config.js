@@ -1,0 +1,15 @@
+/** Jest runs the TypeScript sources as ESM (ts-jest's ESM preset, transpile only: `npm run typecheck` type-checks). */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }],
+  },
+  moduleNameMapper: {
+    '^express-par$': '<rootDir>/lib/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/support/quiet-op.ts'],
+  testTimeout: 20000,
+}

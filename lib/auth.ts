@@ -1,0 +1,47 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { createOpClient } from './client.js'
+import { buildConfig, type AuthOptions } from './config.js'
+import { RequestContext, ResponseContext } from './context.js'
+import { parError } from './errors.js'
+import { callbackRoute } from './routes/callback.js'
+import { loginRoute } from './routes/login.js'
+import { logoutRoute } from './routes/logout.js'
+import type { Runtime } from './runtime.js'
+
+type Route = (req: Request, res: Response, next: NextFunction) => void
+
+/**
+ * The express-par middleware: validates `options` at once (throwing `ERR_CONFIG_INVALID`), then
+ * serves `GET routes.login`, `GET routes.callback` and `GET routes.logout`, and sets `req.oidc` /
+ * `res.oidc` on every request. Needs express-session registered before it.
+ *
+ * Any other request costs one exact path lookup and two small objects: nothing is parsed,
+ * verified or fetched on the way through.
+ *
+ * @example
+ * ```ts
+ * app.use(session({ secret, resave: false, saveUninitialized: false }))
+ * app.use(auth({ issuerBaseURL, baseURL, clientID, clientSecret }))
+ * ```
+ * @see RFC 9126 (PAR), RFC 7636 (PKCE), RFC 9207 (iss), OpenID Connect Core 1.0 §3.1
+ */
+export function auth(options: AuthOptions): RequestHandler {
+  const config = buildConfig(options)
+  const runtime: Runtime = { config, op: createOpClient(config) }
+  const routes = new Map<string, Route>()
+  if (config.routes.login) routes.set(config.routes.login, loginRoute(runtime))
+  routes.set(config.routes.callback, callbackRoute(runtime))
+  if (config.routes.logout) routes.set(config.routes.logout, logoutRoute(runtime))
+
+  return function expressPar(req: Request, res: Response, next: NextFunction): void {
+    if (!req.session) {
+      next(parError('ERR_SESSION_MISSING', 'express-par needs express-session: register app.use(session({...})) before app.use(auth({...})).'))
+      return
+    }
+    req.oidc = new RequestContext(req)
+    res.oidc = new ResponseContext(runtime, req, res, next)
+    const route = req.method === 'GET' ? routes.get(req.path) : undefined
+    if (route) route(req, res, next)
+    else next()
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The OP as openid-client sees it: discovery, then a `Configuration` that every login reuses (its
+ * JWKS cache included). Discovered once per `auth()` instance; a failed discovery is not cached,
+ * so the app recovers as soon as the OP does.
+ */
+
+import * as client from 'openid-client'
+import type { Config } from './config.js'
+import { parError } from './errors.js'
+import { opError } from './op-errors.js'
+
+export type OpConfiguration = client.Configuration
+
+function clientAuthentication(config: Config): client.ClientAuth {
+  return config.clientAuthMethod === 'client_secret_post'
+    ? client.ClientSecretPost(config.clientSecret)
+    : client.ClientSecretBasic(config.clientSecret)
+}
+
+async function discover(config: Config): Promise<OpConfiguration> {
+  const execute = [client.enableNonRepudiationChecks]
+  if (config.allowInsecureRequests) execute.push(client.allowInsecureRequests)
+  let configuration: OpConfiguration
+  try {
+    configuration = await client.discovery(
+      config.issuer,
+      config.clientID,
+      { client_secret: config.clientSecret, [client.clockTolerance]: config.clockTolerance },
+      clientAuthentication(config),
+      { execute, timeout: config.httpTimeout / 1000 },
+    )
+  } catch (err) {
+    throw opError(err, 'discovery', config.httpTimeout)
+  }
+  if (!configuration.serverMetadata().pushed_authorization_request_endpoint) {
+    throw parError(
+      'ERR_PAR_UNSUPPORTED',
+      `The OP at ${config.issuer.href} does not advertise a pushed_authorization_request_endpoint. express-par only logs in through PAR (RFC 9126): enable PAR at the OP.`,
+    )
+  }
+  return configuration
+}
+
+/** Returns a function that resolves the OP configuration, discovering it on first use. */
+export function createOpClient(config: Config): () => Promise<OpConfiguration> {
+  let pending: Promise<OpConfiguration> | undefined
+  return () => {
+    pending ??= discover(config).catch((err: unknown) => {
+      pending = undefined
+      throw err
+    })
+    return pending
+  }
+}

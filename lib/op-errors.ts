@@ -1,0 +1,83 @@
+/**
+ * Translates what openid-client / oauth4webapi throw into express-par's errors: one place decides
+ * which OP failure is the browser's fault (400), the OP's (502) or a timeout (504).
+ */
+
+import { AuthorizationResponseError, ResponseBodyError } from 'openid-client'
+import { ExpressParError, parError, type ErrorCode } from './errors.js'
+
+/** The OP call an error came from. */
+export type OpStep = 'discovery' | 'par' | 'token'
+
+const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string }> = {
+  discovery: { code: 'ERR_DISCOVERY_FAILED', what: 'discovery of the OP metadata (issuerBaseURL/.well-known/openid-configuration) failed' },
+  par: { code: 'ERR_PAR_FAILED', what: 'the pushed authorization request (PAR, RFC 9126) failed' },
+  token: { code: 'ERR_TOKEN_RESPONSE_INVALID', what: 'the token endpoint response is not valid' },
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+function isTimeout(err: unknown): boolean {
+  if (errorCode(err) === 'OAUTH_TIMEOUT') return true
+  const cause = (err as { cause?: { name?: string } } | null)?.cause
+  return cause?.name === 'TimeoutError' || (err as { name?: string } | null)?.name === 'TimeoutError'
+}
+
+/** ID token problems: signature, key selection, claims and timestamps. */
+function isIdTokenProblem(err: unknown): boolean {
+  const code = errorCode(err) ?? ''
+  if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_KEY_SELECTION_FAILED') {
+    return true
+  }
+  const message = err instanceof Error ? err.message : ''
+  return /JWT|JWS|JWK|ID Token|id_token/i.test(message)
+}
+
+/** Maps an error thrown while talking to the OP at `step` to an {@link ExpressParError}. */
+export function opError(err: unknown, step: OpStep, timeoutMs: number): ExpressParError {
+  if (err instanceof ExpressParError) return err
+  if (isTimeout(err)) {
+    return parError('ERR_OP_TIMEOUT', `The OP did not answer within httpTimeout (${timeoutMs} ms) during ${step}. Check that the OP is reachable, or raise httpTimeout.`, {
+      cause: err,
+    })
+  }
+  if (err instanceof ResponseBodyError) {
+    const options = { cause: err, error: err.error, errorDescription: err.error_description }
+    if (step === 'token' && err.error === 'invalid_grant') {
+      return parError('ERR_CODE_REJECTED', 'The OP refused the authorization code (invalid_grant): it was forged, already used or expired. Start a new login.', options)
+    }
+    const code: ErrorCode = step === 'token' ? 'ERR_TOKEN_REQUEST_FAILED' : STEP_FAILURE[step].code
+    return parError(code, `${step === 'token' ? 'the token request failed' : STEP_FAILURE[step].what}: the OP answered HTTP ${err.status} with error=${err.error}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
+  }
+  if (step === 'token' && isIdTokenProblem(err)) {
+    return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${(err as Error).message}). The login is refused; check the OP's signing keys and clock.`, { cause: err })
+  }
+  const { code, what } = STEP_FAILURE[step]
+  const detail = err instanceof Error ? err.message : String(err)
+  return parError(code, `${what[0]!.toUpperCase()}${what.slice(1)}: ${detail}.`, { cause: err })
+}
+
+/** The callback's `error` is attacker-controlled: only an OAuth-shaped error code goes into a message. */
+function printable(value: string): string {
+  return /^[a-z0-9_]{1,64}$/i.test(value) ? value : '(unprintable, see err.error)'
+}
+
+/** Maps an error from validating the authorization response (the callback's query). */
+export function callbackResponseError(err: unknown): ExpressParError {
+  if (err instanceof ExpressParError) return err
+  if (err instanceof AuthorizationResponseError) {
+    return parError('ERR_LOGIN_REFUSED', `The OP refused the login (error=${printable(err.error)}). The user may have cancelled; offer to try again.`, {
+      cause: err,
+      error: err.error,
+      errorDescription: err.error_description,
+    })
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  if (message.includes('"iss"')) {
+    return parError('ERR_ISSUER_MISMATCH', `The callback's iss parameter is missing or names another issuer (RFC 9207): ${message}. This can be a mix-up attack; the login is refused.`, { cause: err })
+  }
+  return parError('ERR_CALLBACK_INVALID', `The callback's authorization response is malformed: ${message}.`, { cause: err })
+}

@@ -1,0 +1,112 @@
+/**
+ * Finishing a login: consume the pending login for `state` (one-time, before anything else) ->
+ * check the authorization response (RFC 9207 `iss`, `error`) -> redeem the code with the PKCE
+ * verifier and check the ID token (signature against the OP's JWKS, `iss`, `aud`, `nonce`,
+ * timestamps) -> regenerate the session id -> store the user -> redirect to `returnTo`.
+ */
+
+import type { Request, Response } from 'express'
+import * as client from 'openid-client'
+import * as oauth from 'oauth4webapi'
+import type { Config, StoredAuth } from '../config.js'
+import { parError } from '../errors.js'
+import { callbackResponseError, opError } from '../op-errors.js'
+import { rawQuery, single } from '../query.js'
+import type { Runtime } from '../runtime.js'
+import { regenerateSession, saveSession } from '../session.js'
+import { consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../transaction.js'
+
+/** Takes the pending login named by the callback's `state` out of the session. */
+async function takePendingLogin(req: Request, params: URLSearchParams): Promise<PendingLogin> {
+  const state = single(params, 'state')
+  if (state === undefined) {
+    throw parError('ERR_CALLBACK_INVALID', 'The callback has no single `state` parameter. Start the login again from the login route.')
+  }
+  const taken = consumePendingLogin(req.session, state)
+  if (taken.status === 'missing') {
+    throw parError(
+      'ERR_LOGIN_NOT_PENDING',
+      'No login is pending in this browser session for the callback\'s state: it was already used, forged, or started in another browser. Start the login again.',
+    )
+  }
+  await saveSession(req) // the login is spent even if what follows fails: a replay never reaches the OP
+  if (taken.status === 'expired') throw parError('ERR_LOGIN_EXPIRED', 'The pending login expired before the OP sent the browser back. Start the login again.')
+  return taken.login
+}
+
+/** RFC 9207 `iss`, `state` and `error=` of the authorization response, before any token request. */
+function checkAuthorizationResponse(op: client.Configuration, params: URLSearchParams, state: string): void {
+  try {
+    oauth.validateAuthResponse(op.serverMetadata(), op.clientMetadata(), params, state)
+  } catch (err) {
+    throw callbackResponseError(err)
+  }
+  if (single(params, 'code') === undefined) {
+    throw parError('ERR_CALLBACK_INVALID', 'The callback has no single `code` parameter. Start the login again.')
+  }
+}
+
+/** An `iat` in the future beyond `clockTolerance` means a forged token or a broken OP clock. */
+function checkIssuedAt(claims: Record<string, unknown>, config: Config): void {
+  const now = Math.floor(Date.now() / 1000)
+  if (typeof claims.iat === 'number' && claims.iat > now + config.clockTolerance) {
+    throw parError('ERR_ID_TOKEN_INVALID', `The ID token's iat is ${claims.iat - now} s in the future, beyond clockTolerance (${config.clockTolerance} s). Check the OP's clock.`)
+  }
+}
+
+async function redeemCode(runtime: Runtime, op: client.Configuration, params: URLSearchParams, state: string, login: PendingLogin): Promise<StoredAuth> {
+  const { config } = runtime
+  const currentUrl = new URL(config.redirectUri)
+  currentUrl.search = params.toString()
+  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>
+  try {
+    tokens = await client.authorizationCodeGrant(op, currentUrl, {
+      pkceCodeVerifier: login.v,
+      expectedState: state,
+      expectedNonce: login.n,
+      idTokenExpected: true,
+    })
+  } catch (err) {
+    throw opError(err, 'token', config.httpTimeout)
+  }
+  const claims = tokens.claims()
+  if (!claims || !tokens.id_token) throw parError('ERR_ID_TOKEN_INVALID', 'The token response has no ID token.')
+  checkIssuedAt(claims, config)
+  const expiresIn = tokens.expiresIn()
+  return {
+    idToken: tokens.id_token,
+    claims: { ...claims },
+    ...(tokens.access_token && { accessToken: tokens.access_token, tokenType: tokens.token_type }),
+    ...(expiresIn !== undefined && { expiresAt: Math.floor(Date.now() / 1000) + expiresIn }),
+    ...(tokens.refresh_token && { refreshToken: tokens.refresh_token }),
+    ...(tokens.scope && { scope: tokens.scope }),
+  }
+}
+
+/** New session id for the logged-in user (session fixation); other pending logins (tabs) survive. */
+async function storeUser(req: Request, auth: StoredAuth): Promise<void> {
+  const otherLogins = remainingPendingLogins(req.session)
+  await regenerateSession(req)
+  if (otherLogins) req.session.parPending = otherLogins
+  req.session.parAuth = auth
+  await saveSession(req)
+}
+
+export async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<void> {
+  const params = rawQuery(req)
+  const login = await takePendingLogin(req, params)
+  const state = params.get('state')!
+  const op = await runtime.op()
+  checkAuthorizationResponse(op, params, state)
+  let auth = await redeemCode(runtime, op, params, state, login)
+  if (runtime.config.afterCallback) auth = await runtime.config.afterCallback(req, res, auth)
+  await storeUser(req, auth)
+  res.redirect(login.r)
+}
+
+/** `GET routes.callback` */
+export function callbackRoute(runtime: Runtime) {
+  return (req: Request, res: Response, next: (err?: unknown) => void): void => {
+    finishLogin(runtime, req, res).catch(next)
+  }
+}

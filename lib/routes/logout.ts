@@ -1,0 +1,49 @@
+/**
+ * Logging out: destroy the local session, then either redirect to `returnTo` (default
+ * `routes.postLogoutRedirect`) or, with `idpLogout`, to the OP's `end_session_endpoint`
+ * (OpenID Connect RP-Initiated Logout) with `id_token_hint`.
+ */
+
+import type { Request, Response } from 'express'
+import * as client from 'openid-client'
+import { appURL } from '../config.js'
+import { parError } from '../errors.js'
+import { rawQuery, single } from '../query.js'
+import { safeReturnTo } from '../return-to.js'
+import type { Runtime } from '../runtime.js'
+import { destroySession } from '../session.js'
+
+export interface LogoutOptions {
+  /** Same-origin path to land on after logout. Default `routes.postLogoutRedirect`. */
+  returnTo?: string
+}
+
+export async function logout(runtime: Runtime, req: Request, res: Response, options: LogoutOptions = {}): Promise<void> {
+  const { config } = runtime
+  const returnTo = safeReturnTo(options.returnTo, config.baseURL, config.routes.postLogoutRedirect)
+  const idToken = req.session.parAuth?.idToken
+  await destroySession(req)
+  if (!config.idpLogout || !idToken) {
+    res.redirect(returnTo)
+    return
+  }
+  const op = await runtime.op()
+  if (!op.serverMetadata().end_session_endpoint) {
+    throw parError(
+      'ERR_IDP_LOGOUT_UNSUPPORTED',
+      'The local session ended, but the OP advertises no end_session_endpoint, so the OP session is still open. Turn idpLogout off or enable RP-initiated logout at the OP.',
+    )
+  }
+  const endSessionUrl = client.buildEndSessionUrl(op, {
+    id_token_hint: idToken,
+    post_logout_redirect_uri: appURL(new URL(config.baseURL.origin), returnTo),
+  })
+  res.redirect(endSessionUrl.href)
+}
+
+/** `GET routes.logout[?returnTo=/path]` */
+export function logoutRoute(runtime: Runtime) {
+  return (req: Request, res: Response, next: (err?: unknown) => void): void => {
+    logout(runtime, req, res, { returnTo: single(rawQuery(req), 'returnTo') }).catch(next)
+  }
+}
