@@ -49,6 +49,9 @@ export const ERROR_STATUS = {
   /** `idpLogout` is on but the OP advertises no `end_session_endpoint` (the local session did end). */
   ERR_IDP_LOGOUT_UNSUPPORTED: 502,
 
+  /** The OP could not be reached at all (connection refused or reset) during PAR or the token request. */
+  ERR_OP_UNREACHABLE: 502,
+
   /** The OP did not answer within `httpTimeout`. */
   ERR_OP_TIMEOUT: 504,
 } as const

@@ -26,21 +26,50 @@ function isTimeout(err: unknown): boolean {
   return cause?.name === 'TimeoutError' || (err as { name?: string } | null)?.name === 'TimeoutError'
 }
 
-/** ID token problems: signature, key selection, claims and timestamps. */
-function isIdTokenProblem(err: unknown): boolean {
-  const code = errorCode(err) ?? ''
-  if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_KEY_SELECTION_FAILED') {
-    return true
-  }
-  const message = err instanceof Error ? err.message : ''
-  return /JWT|JWS|JWK|ID Token|id_token/i.test(message)
+/** `err` and the errors it wraps (openid-client wraps oauth4webapi's, which carry the detail). */
+function causeChain(err: unknown): unknown[] {
+  const chain: unknown[] = []
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) chain.push(e)
+  return chain
+}
+
+const ID_TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED'])
+
+/**
+ * ID token problems: signature, algorithm, key selection (and a JWKS that cannot be fetched),
+ * claims and timestamps. openid-client's own message is generic ("invalid response encountered"),
+ * so the wrapped errors are read too.
+ */
+function isIdTokenProblem(err: unknown, jwksUri: string | undefined): boolean {
+  return causeChain(err).some((e) => {
+    if (typeof Response !== 'undefined' && e instanceof Response) return jwksUri !== undefined && e.url === jwksUri
+    if (ID_TOKEN_CODES.has(errorCode(e) ?? '')) return true
+    return e instanceof Error && /\bJW[TSEK]\b|ID Token|id_token/i.test(e.message)
+  })
+}
+
+/** The messages of `err` and the errors it wraps, e.g. "invalid response encountered: JWT "iss" (issuer) claim missing". */
+function detail(err: unknown): string {
+  const messages = causeChain(err).filter((e): e is Error => e instanceof Error && e.message !== '').map((e) => e.message)
+  return messages.length > 0 ? [...new Set(messages)].join(': ') : String(err)
+}
+
+/** The OP could not be reached at all (connection refused or reset, DNS failure). */
+function isUnreachable(err: unknown): boolean {
+  const first = causeChain(err)
+  return first[0] instanceof TypeError && first.some((e) => /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR_SOCKET)$/.test(errorCode(e) ?? ''))
 }
 
 /** Maps an error thrown while talking to the OP at `step` to an {@link ExpressParError}. */
-export function opError(err: unknown, step: OpStep, timeoutMs: number): ExpressParError {
+export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?: string): ExpressParError {
   if (err instanceof ExpressParError) return err
   if (isTimeout(err)) {
     return parError('ERR_OP_TIMEOUT', `The OP did not answer within httpTimeout (${timeoutMs} ms) during ${step}. Check that the OP is reachable, or raise httpTimeout.`, {
+      cause: err,
+    })
+  }
+  if (step !== 'discovery' && isUnreachable(err)) {
+    return parError('ERR_OP_UNREACHABLE', `The OP could not be reached during ${step} (${detail(err)}). Check that the OP is up and reachable from this server.`, {
       cause: err,
     })
   }
@@ -52,12 +81,11 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number): ExpressP
     const code: ErrorCode = step === 'token' ? 'ERR_TOKEN_REQUEST_FAILED' : STEP_FAILURE[step].code
     return parError(code, `${step === 'token' ? 'the token request failed' : STEP_FAILURE[step].what}: the OP answered HTTP ${err.status} with error=${err.error}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
   }
-  if (step === 'token' && isIdTokenProblem(err)) {
-    return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${(err as Error).message}). The login is refused; check the OP's signing keys and clock.`, { cause: err })
+  if (step === 'token' && isIdTokenProblem(err, jwksUri)) {
+    return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${detail(err)}). The login is refused; check the OP's signing keys and clock.`, { cause: err })
   }
   const { code, what } = STEP_FAILURE[step]
-  const detail = err instanceof Error ? err.message : String(err)
-  return parError(code, `${what[0]!.toUpperCase()}${what.slice(1)}: ${detail}.`, { cause: err })
+  return parError(code, `${what[0]!.toUpperCase()}${what.slice(1)}: ${detail(err)}.`, { cause: err })
 }
 
 /** The callback's `error` is attacker-controlled: only an OAuth-shaped error code goes into a message. */

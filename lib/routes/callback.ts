@@ -67,7 +67,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
       idTokenExpected: true,
     })
   } catch (err) {
-    throw opError(err, 'token', config.httpTimeout)
+    throw opError(err, 'token', config.httpTimeout, op.serverMetadata().jwks_uri)
   }
   const claims = tokens.claims()
   if (!claims || !tokens.id_token) throw parError('ERR_ID_TOKEN_INVALID', 'The token response has no ID token.')

@@ -1,0 +1,244 @@
+/**
+ * A scriptable, misbehaving authorization server for tests: discovery, JWKS, PAR, an authorization
+ * endpoint that sends the browser straight back with a code, and a token endpoint that mints a
+ * signed ID token. Every answer starts out valid (so the happy path works) and each test can bend
+ * any of them through `op.bend`. Every request is logged in `op.requests`.
+ *
+ * This is for the misbehaviours a real OP (oidc-provider) will not produce. Signing is jose's.
+ */
+
+import http from 'node:http'
+import { randomUUID } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
+
+export const HOSTILE_CLIENT_ID = 'hostile-client'
+export const HOSTILE_CLIENT_SECRET = 'hostile-client-secret-0123456789abcdef'
+
+/** What an endpoint answers. `hang` never answers (until the server closes). */
+export interface Answer {
+  status?: number
+  /** Serialised as JSON unless it is a string (sent as is). */
+  body?: unknown
+  headers?: Record<string, string>
+  hang?: boolean
+}
+
+export interface LoggedRequest {
+  method: string
+  path: string
+  query: URLSearchParams
+  body: URLSearchParams
+  headers: http.IncomingHttpHeaders
+}
+
+/** A pushed authorization request the OP accepted, and what it issued for it. */
+export interface PushedLogin {
+  params: URLSearchParams
+  requestUri: string
+  code?: string
+}
+
+/** A signing key of the OP: private key for signing, public JWK for its JWKS. */
+export interface OpKey {
+  alg: string
+  kid: string | undefined
+  privateKey: CryptoKey
+  publicJwk: JWK
+}
+
+export interface IdTokenContext {
+  claims: Record<string, unknown>
+  /** Signs `claims` with `key` (default: the current signing key) under `header` overrides. */
+  sign(claims: Record<string, unknown>, options?: { key?: OpKey; header?: Record<string, unknown> }): Promise<string>
+  login: PushedLogin
+}
+
+/** Hooks a test sets to bend an answer; each receives the valid answer and returns what to send. */
+export interface Bends {
+  discovery?: (valid: Record<string, unknown>) => Answer | Record<string, unknown>
+  jwks?: (valid: { keys: JWK[] }) => Answer | { keys: unknown[] }
+  par?: (valid: Answer, request: LoggedRequest) => Answer | Promise<Answer>
+  /** The authorization response's query (default: code, state, iss). */
+  authorize?: (valid: URLSearchParams, login: PushedLogin) => URLSearchParams
+  /** The ID token (default: valid claims signed with the current key). */
+  idToken?: (context: IdTokenContext) => string | Promise<string>
+  token?: (valid: Answer, request: LoggedRequest) => Answer | Promise<Answer>
+}
+
+export interface HostileOP {
+  issuer: string
+  requests: LoggedRequest[]
+  logins: PushedLogin[]
+  bend: Bends
+  /** The key ID tokens are signed with. */
+  signingKey: OpKey
+  /** The keys published at jwks_uri. */
+  published: OpKey[]
+  /** Number of requests to `path` so far. */
+  count(path: string): number
+  newKey(alg?: 'RS256' | 'PS256' | 'ES256', kid?: string): Promise<OpKey>
+  /** Back to valid answers and one RS256 key, with empty logs. */
+  reset(): Promise<void>
+  close(): Promise<void>
+}
+
+export const PATHS = {
+  discovery: '/.well-known/openid-configuration',
+  jwks: '/jwks',
+  par: '/par',
+  authorize: '/authorize',
+  token: '/token',
+} as const
+
+function isAnswer(value: unknown): value is Answer {
+  return typeof value === 'object' && value !== null && ('status' in value || 'hang' in value || 'headers' in value) && !('keys' in value)
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export async function startHostileOP(): Promise<HostileOP> {
+  const server = http.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const hanging = new Set<http.ServerResponse>()
+
+  async function newKey(alg: 'RS256' | 'PS256' | 'ES256' = 'RS256', kid: string | undefined = randomUUID()): Promise<OpKey> {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+    const publicJwk: JWK = { ...(await exportJWK(publicKey)), alg, use: 'sig', ...(kid && { kid }) }
+    return { alg, kid, privateKey, publicJwk }
+  }
+
+  const first = await newKey('RS256', 'key-1')
+  const op: HostileOP = {
+    issuer,
+    requests: [],
+    logins: [],
+    bend: {},
+    signingKey: first,
+    published: [first],
+    count: (path) => op.requests.filter((r) => r.path === path).length,
+    newKey,
+    async reset() {
+      op.requests.length = 0
+      op.logins.length = 0
+      op.bend = {}
+      op.signingKey = first
+      op.published = [first]
+    },
+    async close() {
+      for (const res of hanging) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+
+  function metadata(): Record<string, unknown> {
+    return {
+      issuer,
+      authorization_endpoint: issuer + PATHS.authorize,
+      token_endpoint: issuer + PATHS.token,
+      jwks_uri: issuer + PATHS.jwks,
+      pushed_authorization_request_endpoint: issuer + PATHS.par,
+      require_pushed_authorization_requests: true,
+      response_types_supported: ['code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      authorization_response_iss_parameter_supported: true,
+    }
+  }
+
+  async function sign(claims: Record<string, unknown>, options: { key?: OpKey; header?: Record<string, unknown> } = {}): Promise<string> {
+    const key = options.key ?? op.signingKey
+    const header = { alg: key.alg, ...(key.kid && { kid: key.kid }), ...options.header }
+    if (header.alg === 'none') return new UnsecuredJWT(claims).encode()
+    // A `crit` header is signed as given (jose checks crit on signing too, so declare it understood).
+    const crit = Array.isArray(header.crit) ? Object.fromEntries((header.crit as string[]).map((name) => [name, true])) : undefined
+    return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key.privateKey, crit && { crit })
+  }
+
+  async function tokenAnswer(request: LoggedRequest): Promise<Answer> {
+    const login = op.logins.find((l) => l.code !== undefined && l.code === request.body.get('code'))
+    if (!login) return { status: 400, body: { error: 'invalid_grant', error_description: 'unknown code' } }
+    const now = Math.floor(Date.now() / 1000)
+    const claims: Record<string, unknown> = {
+      iss: issuer,
+      sub: 'alice',
+      aud: HOSTILE_CLIENT_ID,
+      iat: now,
+      exp: now + 300,
+      nonce: login.params.get('nonce'),
+      name: 'Alice Example',
+    }
+    const idToken = await (op.bend.idToken ?? ((c: IdTokenContext) => c.sign(c.claims)))({ claims, sign, login })
+    return { status: 200, body: { access_token: `at-${randomUUID()}`, token_type: 'Bearer', expires_in: 300, id_token: idToken, scope: 'openid' } }
+  }
+
+  async function answer(request: LoggedRequest): Promise<Answer> {
+    switch (request.path) {
+      case PATHS.discovery: {
+        const bent = op.bend.discovery ? op.bend.discovery(metadata()) : metadata()
+        return isAnswer(bent) ? bent : { body: bent }
+      }
+      case PATHS.jwks: {
+        const valid = { keys: op.published.map((k) => k.publicJwk) }
+        const bent = op.bend.jwks ? op.bend.jwks(valid) : valid
+        return isAnswer(bent) ? bent : { body: bent }
+      }
+      case PATHS.par: {
+        const requestUri = `urn:ietf:params:oauth:request_uri:${randomUUID()}`
+        const valid: Answer = { status: 201, body: { request_uri: requestUri, expires_in: 60 } }
+        op.logins.push({ params: request.body, requestUri })
+        return op.bend.par ? op.bend.par(valid, request) : valid
+      }
+      case PATHS.authorize: {
+        const login = op.logins.find((l) => l.requestUri === request.query.get('request_uri'))
+        if (!login) return { status: 400, body: 'unknown request_uri' }
+        login.code = randomUUID()
+        const valid = new URLSearchParams({ code: login.code, state: login.params.get('state') ?? '', iss: issuer })
+        const query = op.bend.authorize ? op.bend.authorize(valid, login) : valid
+        return { status: 302, headers: { location: `${login.params.get('redirect_uri')}?${query}` } }
+      }
+      case PATHS.token: {
+        const valid = await tokenAnswer(request)
+        return op.bend.token ? op.bend.token(valid, request) : valid
+      }
+      default:
+        return { status: 404, body: { error: 'not_found' } }
+    }
+  }
+
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', issuer)
+      const request: LoggedRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        body: new URLSearchParams(await readBody(req)),
+        headers: req.headers,
+      }
+      op.requests.push(request)
+      const reply = await answer(request)
+      if (reply.hang) {
+        hanging.add(res)
+        res.on('close', () => hanging.delete(res))
+        return
+      }
+      const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body)
+      const contentType = typeof reply.body === 'string' ? 'text/plain' : 'application/json'
+      res.writeHead(reply.status ?? 200, { 'content-type': contentType, 'cache-control': 'no-store', ...reply.headers })
+      res.end(text)
+    })().catch((err: unknown) => {
+      res.writeHead(599, { 'content-type': 'text/plain' })
+      res.end(`hostile OP failed: ${String(err)}`)
+    })
+  })
+  return op
+}
