@@ -104,6 +104,9 @@ export function callbackResponseError(err: unknown): ExpressParError {
     })
   }
   const message = err instanceof Error ? err.message : String(err)
+  if (message.includes('provided only once')) {
+    return parError('ERR_CALLBACK_INVALID', `The callback's authorization response repeats a parameter (${message}); each must appear once (RFC 6749 §3.1).`, { cause: err })
+  }
   if (message.includes('"iss"')) {
     return parError('ERR_ISSUER_MISMATCH', `The callback's iss parameter is missing or names another issuer (RFC 9207): ${message}. This can be a mix-up attack; the login is refused.`, { cause: err })
   }

@@ -41,8 +41,8 @@ function checkAuthorizationResponse(op: client.Configuration, params: URLSearchP
   } catch (err) {
     throw callbackResponseError(err)
   }
-  if (single(params, 'code') === undefined) {
-    throw parError('ERR_CALLBACK_INVALID', 'The callback has no single `code` parameter. Start the login again.')
+  if (!single(params, 'code')) {
+    throw parError('ERR_CALLBACK_INVALID', 'The callback has no single, non-empty `code` parameter. Start the login again.')
   }
 }
 
