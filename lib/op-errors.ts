@@ -3,7 +3,7 @@
  * which OP failure is the browser's fault (400), the OP's (502) or a timeout (504).
  */
 
-import { AuthorizationResponseError, ResponseBodyError } from 'openid-client'
+import { AuthorizationResponseError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client'
 import { ExpressParError, parError, type ErrorCode } from './errors.js'
 
 /** The OP call an error came from. */
@@ -13,6 +13,12 @@ const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string }> = {
   discovery: { code: 'ERR_DISCOVERY_FAILED', what: 'discovery of the OP metadata (issuerBaseURL/.well-known/openid-configuration) failed' },
   par: { code: 'ERR_PAR_FAILED', what: 'the pushed authorization request (PAR, RFC 9126) failed' },
   token: { code: 'ERR_TOKEN_RESPONSE_INVALID', what: 'the token endpoint response is not valid' },
+}
+
+/** The message of anything error-shaped (errors from fetch come from another realm under test runners). */
+function messageOf(err: unknown): string | undefined {
+  const message = (err as { message?: unknown } | null)?.message
+  return typeof message === 'string' && message !== '' ? message : undefined
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -44,20 +50,19 @@ function isIdTokenProblem(err: unknown, jwksUri: string | undefined): boolean {
   return causeChain(err).some((e) => {
     if (typeof Response !== 'undefined' && e instanceof Response) return jwksUri !== undefined && e.url === jwksUri
     if (ID_TOKEN_CODES.has(errorCode(e) ?? '')) return true
-    return e instanceof Error && /\bJW[TSEK]\b|ID Token|id_token/i.test(e.message)
+    return /\bJW[TSEK]\b|ID Token|id_token/i.test(messageOf(e) ?? '')
   })
 }
 
 /** The messages of `err` and the errors it wraps, e.g. "invalid response encountered: JWT "iss" (issuer) claim missing". */
 function detail(err: unknown): string {
-  const messages = causeChain(err).filter((e): e is Error => e instanceof Error && e.message !== '').map((e) => e.message)
+  const messages = causeChain(err).map(messageOf).filter((m): m is string => m !== undefined)
   return messages.length > 0 ? [...new Set(messages)].join(': ') : String(err)
 }
 
 /** The OP could not be reached at all (connection refused or reset, DNS failure). */
 function isUnreachable(err: unknown): boolean {
-  const first = causeChain(err)
-  return first[0] instanceof TypeError && first.some((e) => /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR_SOCKET)$/.test(errorCode(e) ?? ''))
+  return causeChain(err).some((e) => /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|UND_ERR_SOCKET)$/.test(errorCode(e) ?? ''))
 }
 
 /** Maps an error thrown while talking to the OP at `step` to an {@link ExpressParError}. */
@@ -73,14 +78,19 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?:
       cause: err,
     })
   }
-  if (err instanceof ResponseBodyError) {
-    const options = { cause: err, error: err.error, errorDescription: err.error_description }
-    if (step === 'token' && err.error === 'invalid_grant') {
+  if (err instanceof ResponseBodyError || err instanceof WWWAuthenticateChallengeError) {
+    // A 401 with a WWW-Authenticate challenge carries its error in the challenge, not the body.
+    const error = err instanceof ResponseBodyError ? err.error : err.cause[0]?.parameters.error
+    const errorDescription = err instanceof ResponseBodyError ? err.error_description : err.cause[0]?.parameters.error_description
+    const options = { cause: err, error, errorDescription }
+    if (step === 'token' && error === 'invalid_grant') {
       return parError('ERR_CODE_REJECTED', 'The OP refused the authorization code (invalid_grant): it was forged, already used or expired. Start a new login.', options)
     }
     const code: ErrorCode = step === 'token' ? 'ERR_TOKEN_REQUEST_FAILED' : STEP_FAILURE[step].code
-    return parError(code, `${step === 'token' ? 'the token request failed' : STEP_FAILURE[step].what}: the OP answered HTTP ${err.status} with error=${err.error}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
+    const what = step === 'token' ? 'The token request failed' : `${STEP_FAILURE[step].what[0]!.toUpperCase()}${STEP_FAILURE[step].what.slice(1)}`
+    return parError(code, `${what}: the OP answered HTTP ${err.status} with error=${printable(error ?? '(none)')}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
   }
+
   if (step === 'token' && isIdTokenProblem(err, jwksUri)) {
     return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${detail(err)}). The login is refused; check the OP's signing keys and clock.`, { cause: err })
   }
@@ -90,7 +100,7 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?:
 
 /** The callback's `error` is attacker-controlled: only an OAuth-shaped error code goes into a message. */
 function printable(value: string): string {
-  return /^[a-z0-9_]{1,64}$/i.test(value) ? value : '(unprintable, see err.error)'
+  return /^[a-z0-9_]{1,64}$/i.test(value) || value === '(none)' ? value : '(unprintable, see err.error)'
 }
 
 /** Maps an error from validating the authorization response (the callback's query). */

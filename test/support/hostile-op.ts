@@ -15,13 +15,14 @@ import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type CryptoKey, type
 export const HOSTILE_CLIENT_ID = 'hostile-client'
 export const HOSTILE_CLIENT_SECRET = 'hostile-client-secret-0123456789abcdef'
 
-/** What an endpoint answers. `hang` never answers (until the server closes). */
+/** What an endpoint answers. `hang` never answers (until the server closes); `reset` drops the connection. */
 export interface Answer {
   status?: number
   /** Serialised as JSON unless it is a string (sent as is). */
   body?: unknown
   headers?: Record<string, string>
   hang?: boolean
+  reset?: boolean
 }
 
 export interface LoggedRequest {
@@ -92,7 +93,7 @@ export const PATHS = {
 } as const
 
 function isAnswer(value: unknown): value is Answer {
-  return typeof value === 'object' && value !== null && ('status' in value || 'hang' in value || 'headers' in value) && !('keys' in value)
+  return typeof value === 'object' && value !== null && ('status' in value || 'hang' in value || 'reset' in value || 'headers' in value) && !('keys' in value)
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -156,7 +157,7 @@ export async function startHostileOP(): Promise<HostileOP> {
 
   async function sign(claims: Record<string, unknown>, options: { key?: OpKey; header?: Record<string, unknown> } = {}): Promise<string> {
     const key = options.key ?? op.signingKey
-    const header = { alg: key.alg, ...(key.kid && { kid: key.kid }), ...options.header }
+    const header: Record<string, unknown> = { alg: key.alg, ...(key.kid && { kid: key.kid }), ...options.header }
     if (header.alg === 'none') return new UnsecuredJWT(claims).encode()
     // A `crit` header is signed as given (jose checks crit on signing too, so declare it understood).
     const crit = Array.isArray(header.crit) ? Object.fromEntries((header.crit as string[]).map((name) => [name, true])) : undefined
@@ -226,13 +227,17 @@ export async function startHostileOP(): Promise<HostileOP> {
       }
       op.requests.push(request)
       const reply = await answer(request)
+      if (reply.reset) {
+        req.socket.destroy()
+        return
+      }
       if (reply.hang) {
         hanging.add(res)
         res.on('close', () => hanging.delete(res))
         return
       }
       const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body)
-      const contentType = typeof reply.body === 'string' ? 'text/plain' : 'application/json'
+      const contentType = typeof reply.body === 'string' ? 'text/html' : 'application/json'
       res.writeHead(reply.status ?? 200, { 'content-type': contentType, 'cache-control': 'no-store', ...reply.headers })
       res.end(text)
     })().catch((err: unknown) => {
