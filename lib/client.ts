@@ -38,6 +38,12 @@ async function discover(config: Config): Promise<OpConfiguration> {
       `The OP at ${config.issuer.href} does not advertise a pushed_authorization_request_endpoint. express-par only logs in through PAR (RFC 9126): enable PAR at the OP.`,
     )
   }
+  if (!configuration.serverMetadata().jwks_uri) {
+    throw parError(
+      'ERR_DISCOVERY_FAILED',
+      `The OP at ${config.issuer.href} advertises no jwks_uri (required by OpenID Connect Discovery §3), so no ID token could be verified. Fix the OP's metadata.`,
+    )
+  }
   return configuration
 }
 
