@@ -7,19 +7,17 @@
 
 import type { Answer } from '../support/hostile-op.js'
 import { startHostileOP, type HostileOP } from '../support/hostile-op.js'
-import { PATHS, startHostileStack, trackUnhandledRejections, type HostileStack } from '../support/hostile-stack.js'
+import { PATHS, startHostileStack, type HostileStack } from '../support/hostile-stack.js'
 
 const HTTP_TIMEOUT = 700
 let op: HostileOP
 let stack: HostileStack
-const unhandled = trackUnhandledRejections()
 
 beforeAll(async () => {
   op = await startHostileOP()
 })
 afterAll(async () => {
   await op.close()
-  unhandled.stop()
 })
 beforeEach(async () => {
   await op.reset()
@@ -27,7 +25,6 @@ beforeEach(async () => {
 })
 afterEach(async () => {
   await stack.close()
-  expect(unhandled.take()).toEqual([])
 })
 
 type Metadata = Record<string, unknown>

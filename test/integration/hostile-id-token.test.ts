@@ -8,23 +8,20 @@ import { createSecretKey } from 'node:crypto'
 import { SignJWT, exportSPKI } from 'jose'
 import { HOSTILE_CLIENT_ID, HOSTILE_CLIENT_SECRET, type IdTokenContext } from '../support/hostile-op.js'
 import type { AuthOptions } from 'express-par'
-import { PATHS, startHostileStack, trackUnhandledRejections, type HostileStack } from '../support/hostile-stack.js'
+import { PATHS, startHostileStack, type HostileStack } from '../support/hostile-stack.js'
 
 let stack: HostileStack
-const unhandled = trackUnhandledRejections()
 
 beforeAll(async () => {
   stack = await startHostileStack({ auth: { clockTolerance: 60 } })
 })
 afterAll(async () => {
   await stack.close()
-  unhandled.stop()
 })
 beforeEach(async () => {
   await stack.op.reset()
   stack.store.clear()
 })
-afterEach(() => expect(unhandled.take()).toEqual([]))
 
 type Claims = Record<string, unknown>
 const withClaims = (change: (claims: Claims) => Claims) => (c: IdTokenContext) => c.sign(change({ ...c.claims }))

@@ -5,24 +5,21 @@
  */
 
 import type { Answer } from '../support/hostile-op.js'
-import { PATHS, startHostileStack, trackUnhandledRejections, type HostileStack } from '../support/hostile-stack.js'
+import { PATHS, startHostileStack, type HostileStack } from '../support/hostile-stack.js'
 
 const HTTP_TIMEOUT = 700
 let stack: HostileStack
-const unhandled = trackUnhandledRejections()
 
 beforeAll(async () => {
   stack = await startHostileStack({ auth: { httpTimeout: HTTP_TIMEOUT } })
 })
 afterAll(async () => {
   await stack.close()
-  unhandled.stop()
 })
 beforeEach(async () => {
   await stack.op.reset()
   stack.store.clear()
 })
-afterEach(() => expect(unhandled.take()).toEqual([]))
 
 async function expectLoginFails(answer: Answer, status: number, code: string): Promise<void> {
   stack.op.bend.par = () => answer

@@ -126,15 +126,4 @@ function safeCode(body: string): string | undefined {
   }
 }
 
-/** Records unhandled promise rejections while a suite runs; `take()` returns and clears them. */
-export function trackUnhandledRejections(): { take(): unknown[]; stop(): void } {
-  const seen: unknown[] = []
-  const listener = (reason: unknown) => seen.push(reason)
-  process.on('unhandledRejection', listener)
-  return {
-    take: () => seen.splice(0),
-    stop: () => process.off('unhandledRejection', listener),
-  }
-}
-
 export { PATHS }
