@@ -58,6 +58,7 @@ const OP_EVENTS = ['pushed_authorization_request.success', 'pushed_authorization
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const appServer = http.createServer()
   const baseURL = await listen(appServer)
+  const opRequests: string[] = []
   const op = await startLocalOP({
     clients: [
       {
@@ -70,11 +71,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ],
     features: options.opFeatures,
     configuration: options.opConfiguration,
-  })
-  const opRequests: string[] = []
-  op.provider.use(async (ctx: { path: string }, next: () => Promise<void>) => {
-    opRequests.push(ctx.path)
-    await next()
+    middleware: [
+      async (ctx: { path: string }, next: () => Promise<void>) => {
+        opRequests.push(ctx.path)
+        await next()
+      },
+    ],
   })
   const opEvents: Stack['opEvents'] = []
   for (const name of OP_EVENTS) op.provider.on(name, (...args: unknown[]) => opEvents.push({ name, args }))
