@@ -3,7 +3,7 @@
  * which OP failure is the browser's fault (400), the OP's (502) or a timeout (504).
  */
 
-import { AuthorizationResponseError, ResponseBodyError } from 'openid-client'
+import { AuthorizationResponseError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client'
 import { ExpressParError, parError, type ErrorCode } from './errors.js'
 
 /** The OP call an error came from. */
@@ -36,6 +36,16 @@ function isIdTokenProblem(err: unknown): boolean {
   return /JWT|JWS|JWK|ID Token|id_token/i.test(message)
 }
 
+/** The OAuth error the OP answered with, from a JSON error body or a `WWW-Authenticate` challenge (RFC 6750 §3). */
+function oauthErrorAnswer(err: unknown): { status: number; error: string; description?: string } | undefined {
+  if (err instanceof ResponseBodyError) return { status: err.status, error: err.error, description: err.error_description }
+  if (err instanceof WWWAuthenticateChallengeError) {
+    const parameters = err.cause[0]?.parameters ?? {}
+    return { status: err.status, error: parameters.error ?? 'unknown', description: parameters.error_description }
+  }
+  return undefined
+}
+
 /** Maps an error thrown while talking to the OP at `step` to an {@link ExpressParError}. */
 export function opError(err: unknown, step: OpStep, timeoutMs: number): ExpressParError {
   if (err instanceof ExpressParError) return err
@@ -44,13 +54,14 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number): ExpressP
       cause: err,
     })
   }
-  if (err instanceof ResponseBodyError) {
-    const options = { cause: err, error: err.error, errorDescription: err.error_description }
-    if (step === 'token' && err.error === 'invalid_grant') {
+  const answer = oauthErrorAnswer(err)
+  if (answer) {
+    const options = { cause: err, error: answer.error, errorDescription: answer.description }
+    if (step === 'token' && answer.error === 'invalid_grant') {
       return parError('ERR_CODE_REJECTED', 'The OP refused the authorization code (invalid_grant): it was forged, already used or expired. Start a new login.', options)
     }
     const code: ErrorCode = step === 'token' ? 'ERR_TOKEN_REQUEST_FAILED' : STEP_FAILURE[step].code
-    return parError(code, `${step === 'token' ? 'the token request failed' : STEP_FAILURE[step].what}: the OP answered HTTP ${err.status} with error=${err.error}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
+    return parError(code, `${step === 'token' ? 'the token request failed' : STEP_FAILURE[step].what}: the OP answered HTTP ${answer.status} with error=${answer.error}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
   }
   if (step === 'token' && isIdTokenProblem(err)) {
     return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${(err as Error).message}). The login is refused; check the OP's signing keys and clock.`, { cause: err })

@@ -1,4 +1,4 @@
-import type { Session } from 'express-session'
+import type { Session, SessionData } from 'express-session'
 import {
   addPendingLogin,
   consumePendingLogin,
@@ -7,7 +7,7 @@ import {
   remainingPendingLogins,
 } from '../../lib/transaction.js'
 
-const newSession = () => ({}) as Session
+const newSession = () => ({}) as Session & Partial<SessionData>
 const login = (n: number) => ({ codeVerifier: `verifier-${n}`, nonce: `nonce-${n}`, returnTo: `/page-${n}` })
 
 describe('pending logins', () => {
