@@ -13,7 +13,7 @@ import { single, rawQuery } from '../query.js'
 import { safeReturnTo } from '../return-to.js'
 import type { Runtime } from '../runtime.js'
 import { saveSession } from '../session.js'
-import { addPendingLogin } from '../transaction.js'
+import { addPendingLogin, consumePendingLogin } from '../transaction.js'
 
 export interface LoginOptions {
   /** Same-origin path to land on after login; anything else falls back to `/`. */
@@ -52,7 +52,12 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
   }
 
   addPendingLogin(req.session, state, { codeVerifier, nonce, returnTo })
-  await saveSession(req)
+  try {
+    await saveSession(req)
+  } catch (err) {
+    consumePendingLogin(req.session, state) // undone in memory too: a later save cannot store a login the browser never started
+    throw err
+  }
   res.redirect(authorizationUrl.href)
 }
 

@@ -23,6 +23,8 @@ export interface StackOptions {
   /** oidc-provider features and configuration overrides. */
   opFeatures?: Record<string, unknown>
   opConfiguration?: Record<string, unknown>
+  /** The session store (a fresh MemoryStore by default). */
+  store?: MemoryStore
 }
 
 export interface Stack {
@@ -83,7 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const expressModule = options.express ?? express5
   const app = expressModule()
-  const store = new MemoryStore()
+  const store = options.store ?? new MemoryStore()
   const errors: ExpressParError[] = []
   app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store }))
   app.use(
