@@ -1,5 +1,6 @@
 // `npm start`: the example app, against a local OP that requires PAR (started here), or against a
-// real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set.
+// real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set. Sessions live in
+// memory, or in Redis when REDIS_URL is set (needed as soon as more than one instance runs).
 import { createApp } from './app.js'
 import { startLocalOP, DEMO_USER } from './local-op.js'
 
@@ -41,7 +42,13 @@ async function main() {
     }
   }
 
-  const app = createApp({ auth: authOptions, sessionSecret: env.SESSION_SECRET })
+  let sessionStore
+  if (env.REDIS_URL) {
+    const { connectRedisStore } = await import('./redis-store.js')
+    sessionStore = (await connectRedisStore(env.REDIS_URL)).store
+    console.log(`Sessions in Redis at ${new URL(env.REDIS_URL).host}`)
+  }
+  const app = createApp({ auth: authOptions, sessionSecret: env.SESSION_SECRET, sessionStore })
   app.listen(port, () => {
     console.log(`\nexpress-par example app: open ${authOptions.baseURL}`)
     if (!env.ISSUER_BASE_URL) console.log(`Log in as "${DEMO_USER}" with any password.\n`)
