@@ -35,7 +35,12 @@ export function auth(options: AuthOptions): RequestHandler {
 
   return function expressPar(req: Request, res: Response, next: NextFunction): void {
     if (!req.session) {
-      next(parError('ERR_SESSION_MISSING', 'express-par needs express-session: register app.use(session({...})) before app.use(auth({...})).'))
+      next(
+        parError(
+          'ERR_SESSION_MISSING',
+          'express-par needs express-session: register app.use(session({...})) before app.use(auth({...})). If it is registered, its store reported a disconnect: express-session serves requests without a session until the store reconnects.',
+        ),
+      )
       return
     }
     req.oidc = new RequestContext(req)

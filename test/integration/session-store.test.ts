@@ -129,3 +129,16 @@ test('a store that fails to load the session: express-session itself passes the 
   expect(stack.errors.at(-1)?.code).toBeUndefined()
   expect(await isLoggedIn(browser)).toBe(true)
 })
+
+test('a store that reports a disconnect: express-session serves no session, and express-par says why', async () => {
+  store.emit('disconnect')
+  try {
+    const page = await stack.browser().request(`${stack.baseURL}/login`)
+    expect(page.status).toBe(500)
+    expect(errorOf(page).code).toBe('ERR_SESSION_MISSING')
+    expect(JSON.parse(page.body).message).toMatch(/store reported a disconnect/)
+  } finally {
+    store.emit('connect')
+  }
+  expect((await stack.browser().request(`${stack.baseURL}/login`)).status).toBe(302)
+})
