@@ -55,6 +55,11 @@ export function errorCode(page: Page): string | undefined {
   return /<code id="error-code">([^<]*)<\/code>/.exec(page.body)?.[1]
 }
 
+/** The next `name` event; unlike events.once, an 'error' in between (a reconnect attempt) does not reject. */
+function nextEvent(emitter: { once(name: string, listener: () => void): unknown }, name: string): Promise<void> {
+  return new Promise((resolve) => emitter.once(name, () => resolve()))
+}
+
 async function listen(server: http.Server): Promise<string> {
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -121,10 +126,12 @@ export async function startCluster(): Promise<Cluster> {
       async authorize(browser, instance, user = 'alice') {
         const start = await cluster.request(browser, instance, '/login')
         if (start.status !== 302) throw new Error(`/login on ${instance} answered ${start.status}: ${errorCode(start) ?? start.body.slice(0, 300)}`)
-        return authorizeAtOP(browser, start.headers.get('location')!, `${publicURL}/callback`, user)
+        return authorizeAtOP(browser, start.headers.get('location')!, `${publicURL}/callback`, { login: user })
       },
       async whoIsLoggedIn(browser, instance) {
-        const page = await browser.request(`${publicURL}/api/me`, { headers: { [INSTANCE_HEADER]: instance, accept: 'application/json' } })
+        const page = await browser.request(`${publicURL}/api/me`, {
+          headers: { [INSTANCE_HEADER]: instance, accept: 'application/json', 'sec-fetch-mode': 'cors' },
+        })
         if (page.status === 401) return null
         if (page.status !== 200) throw new Error(`/api/me on ${instance} answered ${page.status}: ${errorCode(page) ?? page.body.slice(0, 300)}`)
         return (JSON.parse(page.body) as { sub: string }).sub
@@ -132,14 +139,14 @@ export async function startCluster(): Promise<Cluster> {
       async redisReady() {
         await Promise.all(
           [...instances.values()].map(async ({ redis: connection }) => {
-            if (connection && !connection.client.isReady) await once(connection.client, 'ready')
+            if (connection && !connection.client.isReady) await nextEvent(connection.client, 'ready')
           }),
         )
       },
       async redisLost() {
         await Promise.all(
           [...instances.values()].map(async ({ redis: connection }) => {
-            if (connection?.client.isReady) await once(connection.client, 'reconnecting')
+            if (connection?.client.isReady) await nextEvent(connection.client, 'reconnecting')
           }),
         )
       },
