@@ -57,8 +57,8 @@ export function resolveClientAuth(given: ClientAuthOptions): ClientAuthConfig {
   if (SECRET_METHODS.includes(chosen)) {
     if (secret === undefined) {
       throw configError(
-        `\`clientSecret\` is required for ${chosen}: PAR (RFC 9126) needs an authenticated, confidential client. Copy it from the client registration at your OP, ` +
-          'or authenticate with a key instead (`clientAssertionSigningKey`, private_key_jwt; `npx express-par keygen` makes one).',
+        `\`clientSecret\` is required: PAR (RFC 9126) needs an authenticated, confidential client, and ${chosen} authenticates with the secret. ` +
+          'Copy it from the client registration at your OP, or authenticate with a key instead (`clientAssertionSigningKey`, private_key_jwt; `npx express-par keygen` makes one).',
       )
     }
     if (given.clientAssertionSigningKey !== undefined) {
