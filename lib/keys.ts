@@ -112,7 +112,7 @@ function keyKind(key: KeyObject, option: string): { description: string; usable:
     case 'ed25519':
       return { description: 'an Ed25519 key', usable: ['EdDSA', 'Ed25519'], preferred: ['EdDSA', 'Ed25519'] }
     default:
-      throw configError(`\`${option}\` is a ${key.asymmetricKeyType} key: use an RSA (RS*/PS*), EC (ES256/ES384/ES512) or Ed25519 (EdDSA) key. ${KEYGEN_HINT}`)
+      throw configError(`\`${option}\` is a key of type ${key.asymmetricKeyType}: use an RSA (RS*/PS*), EC (ES256/ES384/ES512) or Ed25519 (EdDSA) key. ${KEYGEN_HINT}`)
   }
 }
 
@@ -131,7 +131,7 @@ function importAlg(alg: SigningAlg): SigningAlg {
   return alg === 'EdDSA' ? 'Ed25519' : alg
 }
 
-async function importMaterial(key: KeyObject, algs: readonly SigningAlg[], inputKid: string | undefined, fixedAlg: SigningAlg | undefined): Promise<KeyMaterial> {
+async function importMaterial(key: KeyObject, algs: readonly SigningAlg[], inputKid: string | undefined, onlyAlg: SigningAlg | undefined): Promise<KeyMaterial> {
   const privateJwk = key.export({ format: 'jwk' }) as JWK
   const cryptoKeys = new Map<SigningAlg, CryptoKey>()
   for (const alg of new Set(algs.map(importAlg))) {
@@ -141,7 +141,7 @@ async function importMaterial(key: KeyObject, algs: readonly SigningAlg[], input
   const kid = inputKid ?? (await calculateJwkThumbprint(publicJwk))
   return Object.freeze({
     kid,
-    publicJwk: Object.freeze({ ...publicJwk, kid, use: 'sig' as const, ...(fixedAlg && { alg: fixedAlg }) }),
+    publicJwk: Object.freeze({ ...publicJwk, kid, use: 'sig' as const, ...(onlyAlg && { alg: onlyAlg }) }),
     cryptoKey(alg: SigningAlg): CryptoKey {
       const cryptoKey = cryptoKeys.get(importAlg(alg))
       if (!cryptoKey) throw configError(`the key of ${alg} was not imported (internal error).`)
@@ -189,7 +189,7 @@ export function loadSigningKey(input: unknown, options: LoadKeyOptions): Signing
   }
   const inputKid = (options.kid as string | undefined) ?? (isJwk(input) && typeof input.kid === 'string' && input.kid ? input.kid : undefined)
 
-  const imported = importMaterial(keyObject, algs, inputKid, fixedAlg).catch((err: unknown) => {
+  const imported = importMaterial(keyObject, algs, inputKid, algs.length === 1 ? algs[0] : undefined).catch((err: unknown) => {
     throw configError(`\`${option}\` could not be imported for ${algs.join('/')} (${(err as Error).message}).`, err)
   })
   imported.catch(() => {}) // reported when first used, not as an unhandled rejection
