@@ -1,11 +1,14 @@
 // `npm start`: the example app, against a local OP that requires PAR (started here), or against a
 // real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set. Sessions live in
 // memory, or in Redis when REDIS_URL is set (needed as soon as more than one instance runs).
+// `npm start -- --jar` (or EXAMPLE_JAR=1): JAR + private_key_jwt against the local OP, see jar-mode.js.
 import { createApp } from './app.js'
+import { jarSetup } from './jar-mode.js'
 import { startLocalOP, DEMO_USER } from './local-op.js'
 
 const port = Number(process.env.PORT ?? 3000)
 const env = process.env
+const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
 
 async function main() {
   let authOptions
@@ -18,6 +21,12 @@ async function main() {
       clientID: env.CLIENT_ID,
       clientSecret: env.CLIENT_SECRET,
     }
+  } else if (jar) {
+    const baseURL = `http://localhost:${port}`
+    const setup = await jarSetup({ baseURL, clientID: 'example-app' })
+    const op = await startLocalOP({ host: 'localhost', port: Number(env.OP_PORT ?? 3001), clients: [setup.client], features: setup.opFeatures, configuration: setup.opConfiguration })
+    console.log(`Local OP (PAR and signed request objects required, private_key_jwt client) at ${op.issuer}`)
+    authOptions = { ...setup.auth, issuerBaseURL: op.issuer, allowInsecureRequests: true }
   } else {
     const baseURL = `http://localhost:${port}`
     const op = await startLocalOP({

@@ -98,8 +98,18 @@ function strictClient(alg: string) {
   })
 }
 
+/**
+ * oidc-provider refuses to fetch from loopback addresses (SSRF protection, when it can hook
+ * undici); the OP here may fetch the app's jwks_uri, on this machine.
+ */
+function jwksFetch(url: string, options: RequestInit & { dispatcher?: unknown }): Promise<Response> {
+  if (!url.endsWith(JWKS_ROUTE)) return fetch(url, options)
+  const { dispatcher: _ssrfProtection, ...rest } = options
+  return fetch(url, rest)
+}
+
 async function withStack(options: StackOptions, run: (stack: Stack) => Promise<void>): Promise<void> {
-  const stack = await startStack({ opFeatures: JAR_FEATURES, ...options })
+  const stack = await startStack({ opFeatures: JAR_FEATURES, ...options, opConfiguration: { fetch: jwksFetch, ...options.opConfiguration } })
   try {
     await run(stack)
   } finally {
