@@ -77,6 +77,9 @@ function toKeyObject(input: unknown, option: string): KeyObject {
     }
   }
   if (isJwk(input)) {
+    if (input.use !== undefined && input.use !== 'sig') {
+      throw configError(`\`${option}\` is a JWK for "use": ${JSON.stringify(input.use)}; a signing key has "use": "sig" (or none).`)
+    }
     if (input.d === undefined) {
       throw configError(`\`${option}\` is a public JWK (no "d"): configure the private key here and register its public half at the OP.`)
     }

@@ -38,6 +38,7 @@ describe('unusable keys are refused by auth() with ERR_CONFIG_INVALID naming the
     ['a garbled PEM', { requestObjectSigningKey: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' }, /is not a readable, unencrypted PKCS#8 PEM private key/],
     ['an encrypted PEM', { requestObjectSigningKey: ec256.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'x' }) }, /is not a readable, unencrypted PKCS#8 PEM/],
     ['a public JWK', { clientAssertionSigningKey: jwk(ec256.publicKey), clientSecret: undefined }, /`clientAssertionSigningKey` is a public JWK \(no "d"\)/],
+    ['an encryption JWK', { requestObjectSigningKey: { ...jwk(ec256.privateKey), use: 'enc' } }, /is a JWK for "use": "enc"; a signing key has "use": "sig"/],
     ['a malformed JWK', { requestObjectSigningKey: { kty: 'EC', crv: 'P-256', d: 'x' } }, /is not a usable private JWK/],
     ['a public KeyObject', { requestObjectSigningKey: ec256.publicKey }, /is a public key: configure the private key here/],
     ['a secret KeyObject', { requestObjectSigningKey: createSecretKey(Buffer.alloc(32)) }, /is a secret key: configure the private key here/],
