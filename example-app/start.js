@@ -2,6 +2,8 @@
 // real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set. Sessions live in
 // memory, or in Redis when REDIS_URL is set (needed as soon as more than one instance runs).
 // `npm start -- --jar` (or EXAMPLE_JAR=1): JAR + private_key_jwt against the local OP, see jar-mode.js.
+// With a real tenant, SIGNING_KEY (a PEM from `npx express-par keygen`, with SIGNING_ALG) replaces
+// CLIENT_SECRET: private_key_jwt and JAR with that key.
 import { createApp } from './app.js'
 import { jarSetup } from './jar-mode.js'
 import { startLocalOP, DEMO_USER } from './local-op.js'
@@ -13,13 +15,17 @@ const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
 async function main() {
   let authOptions
   if (env.ISSUER_BASE_URL) {
-    const missing = ['CLIENT_ID', 'CLIENT_SECRET', 'BASE_URL'].filter((name) => !env[name])
+    const missing = ['CLIENT_ID', env.SIGNING_KEY ? 'SIGNING_KEY' : 'CLIENT_SECRET', 'BASE_URL'].filter((name) => !env[name])
     if (missing.length) throw new Error(`ISSUER_BASE_URL is set, so ${missing.join(', ')} must be set too.`)
     authOptions = {
       issuerBaseURL: env.ISSUER_BASE_URL,
       baseURL: env.BASE_URL,
       clientID: env.CLIENT_ID,
-      clientSecret: env.CLIENT_SECRET,
+      clientSecret: env.SIGNING_KEY ? undefined : env.CLIENT_SECRET,
+      clientAssertionSigningKey: env.SIGNING_KEY,
+      clientAssertionSigningAlg: env.SIGNING_KEY ? env.SIGNING_ALG : undefined,
+      requestObjectSigningKey: env.SIGNING_KEY,
+      requestObjectSigningAlg: env.SIGNING_KEY ? env.SIGNING_ALG : undefined,
     }
   } else if (jar) {
     const baseURL = `http://localhost:${port}`
