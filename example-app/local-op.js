@@ -29,9 +29,10 @@ function account(id) {
  * @param {object[]} options.clients oidc-provider client metadata; PAR is required for all of them
  * @param {object} [options.features] merged over the defaults below
  * @param {object} [options.configuration] merged over the whole configuration
+ * @param {Function[]} [options.middleware] Koa middleware installed before the OP's own routes
  * @returns {Promise<{ issuer: string, provider: Provider, server: http.Server, close: () => Promise<void> }>}
  */
-export async function startLocalOP({ host = '127.0.0.1', port = 0, clients, features = {}, configuration = {} }) {
+export async function startLocalOP({ host = '127.0.0.1', port = 0, clients, features = {}, configuration = {}, middleware = [] }) {
   const server = http.createServer()
   await new Promise((resolve, reject) => {
     server.once('error', reject)
@@ -73,6 +74,7 @@ export async function startLocalOP({ host = '127.0.0.1', port = 0, clients, feat
     },
     ...configuration,
   })
+  for (const fn of middleware) provider.use(fn)
   server.on('request', provider.callback())
 
   return {

@@ -10,7 +10,7 @@
 export const ERROR_STATUS = {
   /** `auth()` options are missing, unknown or unusable. Thrown from `auth()` itself. */
   ERR_CONFIG_INVALID: 500,
-  /** express-session is not registered before `auth()`. */
+  /** No `req.session`: express-session is not registered before `auth()`, or its store reported a disconnect. */
   ERR_SESSION_MISSING: 500,
   /** The session store failed to load, save, regenerate or destroy the session. */
   ERR_SESSION_STORE: 500,

@@ -65,6 +65,16 @@ function isUnreachable(err: unknown): boolean {
   return causeChain(err).some((e) => /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|UND_ERR_SOCKET)$/.test(errorCode(e) ?? ''))
 }
 
+/** The OAuth error the OP answered with, from a JSON error body or a `WWW-Authenticate` challenge (RFC 6750 §3). */
+function oauthErrorAnswer(err: unknown): { status: number; error: string; description?: string } | undefined {
+  if (err instanceof ResponseBodyError) return { status: err.status, error: err.error, description: err.error_description }
+  if (err instanceof WWWAuthenticateChallengeError) {
+    const parameters = err.cause[0]?.parameters ?? {}
+    return { status: err.status, error: parameters.error ?? 'unknown', description: parameters.error_description }
+  }
+  return undefined
+}
+
 /** Maps an error thrown while talking to the OP at `step` to an {@link ExpressParError}. */
 export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?: string): ExpressParError {
   if (err instanceof ExpressParError) return err
@@ -78,17 +88,15 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?:
       cause: err,
     })
   }
-  if (err instanceof ResponseBodyError || err instanceof WWWAuthenticateChallengeError) {
-    // A 401 with a WWW-Authenticate challenge carries its error in the challenge, not the body.
-    const error = err instanceof ResponseBodyError ? err.error : err.cause[0]?.parameters.error
-    const errorDescription = err instanceof ResponseBodyError ? err.error_description : err.cause[0]?.parameters.error_description
-    const options = { cause: err, error, errorDescription }
-    if (step === 'token' && error === 'invalid_grant') {
+  const answer = oauthErrorAnswer(err)
+  if (answer) {
+    const options = { cause: err, error: answer.error, errorDescription: answer.description }
+    if (step === 'token' && answer.error === 'invalid_grant') {
       return parError('ERR_CODE_REJECTED', 'The OP refused the authorization code (invalid_grant): it was forged, already used or expired. Start a new login.', options)
     }
     const code: ErrorCode = step === 'token' ? 'ERR_TOKEN_REQUEST_FAILED' : STEP_FAILURE[step].code
     const what = step === 'token' ? 'The token request failed' : `${STEP_FAILURE[step].what[0]!.toUpperCase()}${STEP_FAILURE[step].what.slice(1)}`
-    return parError(code, `${what}: the OP answered HTTP ${err.status} with error=${printable(error ?? '(none)')}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
+    return parError(code, `${what}: the OP answered HTTP ${answer.status} with error=${printable(answer.error)}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
   }
 
   if (step === 'token' && isIdTokenProblem(err, jwksUri)) {
@@ -100,7 +108,7 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?:
 
 /** The callback's `error` is attacker-controlled: only an OAuth-shaped error code goes into a message. */
 function printable(value: string): string {
-  return /^[a-z0-9_]{1,64}$/i.test(value) || value === '(none)' ? value : '(unprintable, see err.error)'
+  return /^[a-z0-9_]{1,64}$/i.test(value) ? value : '(unprintable, see err.error)'
 }
 
 /** Maps an error from validating the authorization response (the callback's query). */

@@ -89,7 +89,14 @@ async function storeUser(req: Request, auth: StoredAuth): Promise<void> {
   await regenerateSession(req)
   if (otherLogins) req.session.parPending = otherLogins
   req.session.parAuth = auth
-  await saveSession(req)
+  try {
+    await saveSession(req)
+  } catch (err) {
+    // express-session saves a regenerated session again when the response ends; without this,
+    // that retry could log the user in after the app already answered with the error.
+    delete req.session.parAuth
+    throw err
+  }
 }
 
 export async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<void> {

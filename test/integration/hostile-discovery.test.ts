@@ -103,13 +103,19 @@ describe('metadata that must not weaken the login', () => {
     expect([...new URL(page.headers.get('location')!).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
   })
 
-  test('token_endpoint_auth_methods_supported: ["none"] -> the client still authenticates at PAR and token', async () => {
+  test('token_endpoint_auth_methods_supported: ["none"] -> never a downgrade to an unauthenticated client: the login is refused', async () => {
     op.bend.discovery = (m) => ({ ...m, token_endpoint_auth_methods_supported: ['none'] })
+    await expectLoginFails(500, 'ERR_CONFIG_INVALID')
+  })
+
+  test('token_endpoint_auth_methods_supported listing none first -> the client still authenticates at PAR and token', async () => {
+    op.bend.discovery = (m) => ({ ...m, token_endpoint_auth_methods_supported: ['none', 'client_secret_basic'] })
     await loginAndGetPushed()
     for (const path of [PATHS.par, PATHS.token]) {
       expect(op.requests.find((r) => r.path === path)!.headers.authorization).toMatch(/^Basic /)
     }
   })
+
 
   test('authorization_response_iss_parameter_supported: false does not let a wrong iss through (RFC 9207 §2.4)', async () => {
     op.bend.discovery = (m) => ({ ...m, authorization_response_iss_parameter_supported: false })

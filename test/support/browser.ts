@@ -1,3 +1,5 @@
+import http from 'node:http'
+
 /**
  * A scripted browser for integration tests: a cookie jar per host (cookies ignore ports, as in real
  * browsers), manual redirects, and the oidc-provider development login and consent forms.
@@ -22,9 +24,9 @@ export class TestBrowser {
     return this.jar.get(new URL(url).hostname)?.get(name)
   }
 
-  private store(url: URL, response: Response): void {
+  private store(url: URL, headers: Headers): void {
     const cookies = this.jar.get(url.hostname) ?? new Map<string, string>()
-    for (const line of response.headers.getSetCookie()) {
+    for (const line of headers.getSetCookie()) {
       const [pair, ...attributes] = line.split(';')
       const at = pair!.indexOf('=')
       const name = pair!.slice(0, at).trim()
@@ -41,10 +43,15 @@ export class TestBrowser {
     this.jar.set(url.hostname, cookies)
   }
 
-  /** One request, no redirect following. */
+  /**
+   * One request, no redirect following. Sent with node:http rather than fetch, which would force
+   * `Sec-Fetch-Mode: cors`: this plays a browser, so top-level GETs say `navigate`.
+   */
   async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
     const target = new URL(url)
-    const headers: Record<string, string> = { accept: 'text/html', ...init.headers }
+    const method = init.method ?? (init.form ? 'POST' : 'GET')
+    const headers: Record<string, string> = { accept: 'text/html', 'sec-fetch-mode': 'navigate', ...init.headers }
+    for (const name of Object.keys(headers)) if (headers[name] === '') delete headers[name] // '' removes a default header
     const cookie = this.cookieHeader(target)
     if (cookie) headers.cookie = cookie
     let body: string | undefined
@@ -52,9 +59,19 @@ export class TestBrowser {
       headers['content-type'] = 'application/x-www-form-urlencoded'
       body = new URLSearchParams(init.form).toString()
     }
-    const response = await fetch(target, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' })
-    this.store(target, response)
-    return { url, status: response.status, headers: response.headers, body: await response.text() }
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request(target, { method, headers, agent: false }, resolve)
+      req.on('error', reject)
+      req.end(body)
+    })
+    const chunks: Buffer[] = []
+    for await (const chunk of response) chunks.push(chunk as Buffer)
+    const responseHeaders = new Headers()
+    for (const [name, value] of Object.entries(response.headers)) {
+      for (const v of Array.isArray(value) ? value : [value ?? '']) responseHeaders.append(name, v)
+    }
+    this.store(target, responseHeaders)
+    return { url, status: response.statusCode!, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') }
   }
 
   /** GET `url` and follow redirects until `stop(url)` says so or a non-redirect answer arrives. */
@@ -73,13 +90,23 @@ export class TestBrowser {
  * Drives the OP's login and consent forms from the authorization URL until the OP sends the
  * browser to `callbackPrefix`; returns that callback URL without opening it.
  */
-export async function authorizeAtOP(browser: TestBrowser, authorizationUrl: string, callbackPrefix: string, login = 'alice'): Promise<string> {
+export async function authorizeAtOP(
+  browser: TestBrowser,
+  authorizationUrl: string,
+  callbackPrefix: string,
+  { login = 'alice', abort = false }: { login?: string; abort?: boolean } = {},
+): Promise<string> {
   const atCallback = (url: string) => url.startsWith(callbackPrefix)
   let page = await browser.follow(authorizationUrl, atCallback)
   for (let step = 0; step < 4; step++) {
     if (page.status === 0) return page.url
     if (page.status !== 200 || !page.url.includes('/interaction/')) {
       throw new Error(`OP interaction stopped at ${page.url} with HTTP ${page.status}: ${page.body.slice(0, 300)}`)
+    }
+    if (abort) {
+      // The user cancels: the OP answers the client with error=access_denied.
+      page = await browser.follow(`${page.url}/abort`, atCallback)
+      continue
     }
     const form: Record<string, string> = page.body.includes('name="login"') ? { prompt: 'login', login, password: 'any-password' } : { prompt: 'consent' }
     const posted = await browser.request(page.url, { form })

@@ -19,10 +19,12 @@ export interface StackOptions {
   /** Overrides of the app's `auth()` options. */
   auth?: Partial<AuthOptions>
   /** Overrides of the OP's client registration. */
-  client?: Record<string, unknown>
+  client?: Record<string, unknown> | ((baseURL: string) => Record<string, unknown>)
   /** oidc-provider features and configuration overrides. */
   opFeatures?: Record<string, unknown>
   opConfiguration?: Record<string, unknown>
+  /** The session store (a fresh MemoryStore by default). */
+  store?: MemoryStore
 }
 
 export interface Stack {
@@ -58,6 +60,7 @@ const OP_EVENTS = ['pushed_authorization_request.success', 'pushed_authorization
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const appServer = http.createServer()
   const baseURL = await listen(appServer)
+  const opRequests: string[] = []
   const op = await startLocalOP({
     clients: [
       {
@@ -65,23 +68,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         client_secret: CLIENT_SECRET,
         redirect_uris: [`${baseURL}/callback`],
         post_logout_redirect_uris: [`${baseURL}/`],
-        ...options.client,
+        ...(typeof options.client === 'function' ? options.client(baseURL) : options.client),
       },
     ],
     features: options.opFeatures,
     configuration: options.opConfiguration,
-  })
-  const opRequests: string[] = []
-  op.provider.use(async (ctx: { path: string }, next: () => Promise<void>) => {
-    opRequests.push(ctx.path)
-    await next()
+    middleware: [
+      async (ctx: { path: string }, next: () => Promise<void>) => {
+        opRequests.push(ctx.path)
+        await next()
+      },
+    ],
   })
   const opEvents: Stack['opEvents'] = []
   for (const name of OP_EVENTS) op.provider.on(name, (...args: unknown[]) => opEvents.push({ name, args }))
 
   const expressModule = options.express ?? express5
   const app = expressModule()
-  const store = new MemoryStore()
+  const store = options.store ?? new MemoryStore()
   const errors: ExpressParError[] = []
   app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store }))
   app.use(

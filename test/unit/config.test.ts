@@ -1,0 +1,98 @@
+import { buildConfig, type AuthOptions } from '../../lib/config.js'
+import { ExpressParError } from '../../lib/errors.js'
+
+const valid: AuthOptions = {
+  issuerBaseURL: 'https://op.example.com',
+  baseURL: 'https://app.example.com',
+  clientID: 'client',
+  clientSecret: 'secret',
+}
+
+function configError(options: unknown): ExpressParError {
+  try {
+    buildConfig(options as AuthOptions)
+  } catch (err) {
+    expect(err).toBeInstanceOf(ExpressParError)
+    expect((err as ExpressParError).code).toBe('ERR_CONFIG_INVALID')
+    return err as ExpressParError
+  }
+  throw new Error('buildConfig accepted the options')
+}
+
+describe('buildConfig refuses', () => {
+  test.each<[string, unknown, RegExp]>([
+    ['no options', undefined, /options object/],
+    ['a missing issuerBaseURL', { ...valid, issuerBaseURL: undefined }, /`issuerBaseURL` is required/],
+    ['a missing baseURL', { ...valid, baseURL: undefined }, /`baseURL` is required/],
+    ['a missing clientID', { ...valid, clientID: undefined }, /`clientID` is required/],
+    ['an empty clientID', { ...valid, clientID: ' ' }, /`clientID` must be a non-empty string/],
+    ['a missing clientSecret', { ...valid, clientSecret: undefined }, /`clientSecret` is required: PAR/],
+    ['an unknown option', { ...valid, colour: 'red' }, /unknown option `colour`\.$/],
+    ['a near miss, with a suggestion', { ...valid, clientId: 'x' }, /unknown option `clientId`. Did you mean `clientID`\?/],
+    ['a typo, with a suggestion', { ...valid, issuerBaseUrl: 'x' }, /Did you mean `issuerBaseURL`\?/],
+    ['another typo', { ...valid, httpTimout: 5 }, /Did you mean `httpTimeout`\?/],
+    ['an unknown route', { ...valid, routes: { logon: '/x' } }, /unknown option `routes.logon`. Did you mean `routes.login`\?/],
+    ['an http issuer', { ...valid, issuerBaseURL: 'http://op.example.com' }, /http: URL .* `allowInsecureRequests: true`/],
+    ['an http baseURL off loopback', { ...valid, baseURL: 'http://app.example.com' }, /`baseURL` is an http: URL/],
+    ['a relative issuer', { ...valid, issuerBaseURL: 'op.example.com' }, /must be an absolute URL/],
+    ['an issuer with a query', { ...valid, issuerBaseURL: 'https://op.example.com/?a=b' }, /must not have a query/],
+    ['an unsupported clientAuthMethod', { ...valid, clientAuthMethod: 'tls_client_auth' }, /`clientAuthMethod` must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt/],
+    ['a public client', { ...valid, clientAuthMethod: 'none' }, /`clientAuthMethod: 'none'` \(a public client\) is refused: PAR/],
+    ['a route without a leading slash', { ...valid, routes: { login: 'login' } }, /`routes.login` must be a path/],
+    ['a protocol-relative route', { ...valid, routes: { login: '//evil' } }, /`routes.login` must be a path/],
+    ['a disabled callback', { ...valid, routes: { callback: false } }, /cannot be disabled/],
+    ['two routes on one path', { ...valid, routes: { login: '/auth', logout: '/auth' } }, /must be different paths/],
+    ['a negative httpTimeout', { ...valid, httpTimeout: -1 }, /`httpTimeout` must be a positive number/],
+    ['a string clockTolerance', { ...valid, clockTolerance: '5' }, /`clockTolerance` must be a non-negative number/],
+    ['a scope without openid', { ...valid, authorizationParams: { scope: 'profile' } }, /must include `openid`/],
+    ['a state in authorizationParams', { ...valid, authorizationParams: { state: 'x' } }, /`state` is set by express-par/],
+    ['a redirect_uri in authorizationParams', { ...valid, authorizationParams: { redirect_uri: 'https://evil' } }, /`redirect_uri` is set by express-par/],
+    ['a code_challenge_method in authorizationParams', { ...valid, authorizationParams: { code_challenge_method: 'plain' } }, /`code_challenge_method`/],
+    ['response_type other than code', { ...valid, authorizationParams: { response_type: 'id_token' } }, /`response_type` is set/],
+    ['form_post response mode', { ...valid, authorizationParams: { response_mode: 'form_post' } }, /`response_mode` is set/],
+    ['a non-boolean idpLogout', { ...valid, idpLogout: 'yes' }, /`idpLogout` must be a boolean/],
+    ['a non-function afterCallback', { ...valid, afterCallback: {} }, /`afterCallback` must be a function/],
+  ])('%s', (_name, options, message) => {
+    expect(configError(options).message).toMatch(message)
+  })
+})
+
+describe('buildConfig accepts', () => {
+  test('defaults', () => {
+    const config = buildConfig(valid)
+    expect(config.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/', jwks: false })
+    expect(config.redirectUri).toBe('https://app.example.com/callback')
+    expect(config.authorizationParams).toEqual({ scope: 'openid profile email' })
+    expect(config.clientAuthMethod).toBe('client_secret_basic')
+    expect(config.httpTimeout).toBe(5000)
+    expect(config.clockTolerance).toBe(60)
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.routes)).toBe(true)
+  })
+
+  test('options whose value is undefined count as absent', () => {
+    const config = buildConfig({ ...valid, httpTimeout: undefined, routes: { login: undefined }, authorizationParams: { scope: undefined } })
+    expect(config.httpTimeout).toBe(5000)
+    expect(config.routes.login).toBe('/login')
+    expect(config.authorizationParams.scope).toBe('openid profile email')
+  })
+
+  test('a base path joins the callback', () => {
+    expect(buildConfig({ ...valid, baseURL: 'https://app.example.com/shop/' }).redirectUri).toBe('https://app.example.com/shop/callback')
+  })
+
+  test('http on loopback for the app, http issuer with allowInsecureRequests', () => {
+    expect(() => buildConfig({ ...valid, baseURL: 'http://localhost:3000' })).not.toThrow()
+    expect(() => buildConfig({ ...valid, issuerBaseURL: 'http://127.0.0.1:4000', allowInsecureRequests: true })).not.toThrow()
+  })
+
+  test('disabled login and logout routes, custom paths, extra authorization parameters', () => {
+    const config = buildConfig({
+      ...valid,
+      routes: { login: false, logout: '/bye', callback: '/auth/cb' },
+      authorizationParams: { scope: 'openid', prompt: 'login', response_type: 'code' },
+    })
+    expect(config.routes).toMatchObject({ login: false, logout: '/bye', callback: '/auth/cb' })
+    expect(config.authorizationParams).toEqual({ scope: 'openid', prompt: 'login', response_type: 'code' })
+  })
+})
