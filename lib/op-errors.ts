@@ -54,10 +54,17 @@ function isIdTokenProblem(err: unknown, jwksUri: string | undefined): boolean {
   })
 }
 
-/** The messages of `err` and the errors it wraps, e.g. "invalid response encountered: JWT "iss" (issuer) claim missing". */
+/**
+ * The messages of `err` and the errors it wraps, e.g. "invalid response encountered: JWT "iss"
+ * (issuer) claim missing". A JSON parser's message quotes the body the OP sent, so it is left out,
+ * and angle brackets never reach a message.
+ */
 function detail(err: unknown): string {
-  const messages = causeChain(err).map(messageOf).filter((m): m is string => m !== undefined)
-  return messages.length > 0 ? [...new Set(messages)].join(': ') : String(err)
+  const messages = causeChain(err)
+    .filter((e) => (e as { name?: unknown } | null)?.name !== 'SyntaxError')
+    .map(messageOf)
+    .filter((m): m is string => m !== undefined)
+  return (messages.length > 0 ? [...new Set(messages)].join(': ') : 'unknown error').replace(/[<>]/g, '')
 }
 
 /** The OP could not be reached at all (connection refused or reset, DNS failure). */

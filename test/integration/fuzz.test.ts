@@ -65,6 +65,7 @@ test('fuzzed callback query strings: a login only for the genuine response, neve
         loggedIn++
       } else {
         expect([400, 502]).toContain(page.status)
+        expect(stack.errors.at(-1)!.message).not.toMatch(/[<>]/)
         expect(await isLoggedIn(browser)).toBe(false)
         expect(await stack.anyLoggedIn()).toBe(false)
       }
@@ -110,6 +111,7 @@ test('fuzzed PAR responses: /login redirects only with the request_uri sent, els
         redirected++
       } else {
         expect(JSON.parse(page.body).code).toBe('ERR_PAR_FAILED')
+        expect(stack.errors.at(-1)!.message).not.toMatch(/[<>]/)
         expect(await stack.sessions()).toEqual([])
       }
     }),
@@ -146,6 +148,7 @@ test('fuzzed token responses: a session only with a genuine ID token and an acce
       if (!couldBeValid) expect(page.status).not.toBe(302)
       expect(await isLoggedIn(browser)).toBe(page.status === 302)
       if (page.status !== 302) expect(await stack.anyLoggedIn()).toBe(false)
+      if (page.status !== 302) expect(stack.errors.at(-1)!.message).not.toMatch(/[<>]/)
       expect(stack.op.count(PATHS.token)).toBe(1)
       if (page.status === 302) loggedIn++
     }),

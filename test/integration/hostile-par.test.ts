@@ -63,6 +63,11 @@ describe('refused PAR responses', () => {
     expect(stack.errors.at(-1)).toMatchObject({ error: 'invalid_request', errorDescription: 'redirect_uri not registered' })
   })
 
+  test("a body that is not JSON is not quoted into the error message (no OP-sent markup in messages)", async () => {
+    await expectLoginFails({ status: 201, body: '<script>alert(1)</script>', headers: { 'content-type': 'application/json' } }, 502, 'ERR_PAR_FAILED')
+    expect(stack.errors.at(-1)!.message).not.toMatch(/[<>]|script/)
+  })
+
   test('a PAR endpoint that never answers is bounded by httpTimeout -> 504 ERR_OP_TIMEOUT', async () => {
     const started = performance.now()
     await expectLoginFails({ hang: true }, 504, 'ERR_OP_TIMEOUT')

@@ -66,6 +66,11 @@ describe('refused token responses', () => {
     await expectCallbackFails(bend, status, code)
   })
 
+  test("a body that is not JSON is not quoted into the error message (no OP-sent markup in messages)", async () => {
+    await expectCallbackFails(() => ({ status: 200, body: '<script>alert(1)</script>', headers: { 'content-type': 'application/json' } }), 502, 'ERR_TOKEN_RESPONSE_INVALID')
+    expect(stack.errors.at(-1)!.message).not.toMatch(/[<>]|script/)
+  })
+
   test('a token endpoint that never answers is bounded by httpTimeout -> 504 ERR_OP_TIMEOUT', async () => {
     const started = performance.now()
     await expectCallbackFails(() => ({ hang: true }), 504, 'ERR_OP_TIMEOUT')
