@@ -169,3 +169,22 @@ test("code injection: the attacker's code under the victim's state is refused by
     await real.close()
   }
 })
+
+test('a callback opened twice at the same moment (double click, racing replay) logs in at most once with a real OP', async () => {
+  const real = await startStack()
+  try {
+    const browser = real.browser()
+    const callback = await real.authorize(browser)
+    const pages = await Promise.all([browser.request(callback), browser.request(callback)])
+    const statuses = pages.map((p) => p.status).sort()
+    expect(statuses).toEqual([302, 400])
+    const refused = pages.find((p) => p.status === 400)!
+    expect(['ERR_LOGIN_NOT_PENDING', 'ERR_CODE_REJECTED']).toContain(JSON.parse(refused.body).code)
+    const loggedIn = await new Promise<number>((resolve, reject) =>
+      real.store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}).filter((s) => (s as { parAuth?: object }).parAuth).length))),
+    )
+    expect(loggedIn).toBe(1)
+  } finally {
+    await real.close()
+  }
+})
