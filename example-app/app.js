@@ -34,13 +34,19 @@ export function createApp({ auth: authOptions, sessionSecret = 'example-app-sess
       cookie: { httpOnly: true, sameSite: 'lax', secure },
     }),
   )
+  // Every page here shows who is logged in: never from the browser's cache, so that the back
+  // button after a login or a logout shows the current state, and no claims outlive a logout.
+  app.use((req, res, next) => {
+    res.set('Cache-Control', 'no-store')
+    next()
+  })
   app.use(auth(authOptions))
 
   app.get('/', (req, res) => {
     const body = req.oidc.isAuthenticated()
       ? `<p>Logged in as <strong>${escapeHTML(req.oidc.user.name ?? req.oidc.user.sub)}</strong>.</p>
          <p><a href="/profile">Profile</a> · <a href="/logout">Log out</a></p>`
-      : `<p>You are not logged in.</p><p><a id="login" href="/login">Log in</a></p>`
+      : `<p>You are not logged in.</p><p><a id="login" href="/login?returnTo=%2Fprofile">Log in</a></p>`
     res.send(page('express-par example', body))
   })
 

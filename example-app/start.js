@@ -2,57 +2,44 @@
 // real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set. Sessions live in
 // memory, or in Redis when REDIS_URL is set (needed as soon as more than one instance runs).
 import { createApp } from './app.js'
-import { startLocalOP, DEMO_USER } from './local-op.js'
+import { DEMO_USER } from './local-op.js'
+import { startExample } from './stack.js'
 
 const port = Number(process.env.PORT ?? 3000)
 const env = process.env
 
+async function redisSessionStore() {
+  if (!env.REDIS_URL) return undefined
+  const { connectRedisStore } = await import('./redis-store.js')
+  const { store } = await connectRedisStore(env.REDIS_URL)
+  console.log(`Sessions in Redis at ${new URL(env.REDIS_URL).host}`)
+  return store
+}
+
+async function withRealTenant(sessionStore) {
+  const app = createApp({
+    auth: { issuerBaseURL: env.ISSUER_BASE_URL, baseURL: env.BASE_URL, clientID: env.CLIENT_ID, clientSecret: env.CLIENT_SECRET },
+    sessionSecret: env.SESSION_SECRET,
+    sessionStore,
+  })
+  await new Promise((resolve, reject) => app.listen(port, resolve).once('error', reject))
+  console.log(`\nexpress-par example app: open ${env.BASE_URL}`)
+}
+
+async function withLocalOP(sessionStore) {
+  const example = await startExample({ appPort: port, opPort: Number(env.OP_PORT ?? 3001), sessionSecret: env.SESSION_SECRET, sessionStore })
+  console.log(`Local OP (PAR required) at ${example.issuer}`)
+  console.log(`\nexpress-par example app: open ${example.baseURL}`)
+  console.log(`Log in as "${DEMO_USER}" with any password.\n`)
+}
+
 async function main() {
-  let authOptions
   if (env.ISSUER_BASE_URL) {
     const missing = ['CLIENT_ID', 'CLIENT_SECRET', 'BASE_URL'].filter((name) => !env[name])
     if (missing.length) throw new Error(`ISSUER_BASE_URL is set, so ${missing.join(', ')} must be set too.`)
-    authOptions = {
-      issuerBaseURL: env.ISSUER_BASE_URL,
-      baseURL: env.BASE_URL,
-      clientID: env.CLIENT_ID,
-      clientSecret: env.CLIENT_SECRET,
-    }
-  } else {
-    const baseURL = `http://localhost:${port}`
-    const op = await startLocalOP({
-      host: 'localhost',
-      port: Number(env.OP_PORT ?? 3001),
-      clients: [
-        {
-          client_id: 'example-app',
-          client_secret: 'example-app-secret',
-          redirect_uris: [`${baseURL}/callback`],
-          post_logout_redirect_uris: [`${baseURL}/`],
-        },
-      ],
-    })
-    console.log(`Local OP (PAR required) at ${op.issuer}`)
-    authOptions = {
-      issuerBaseURL: op.issuer,
-      baseURL,
-      clientID: 'example-app',
-      clientSecret: 'example-app-secret',
-      allowInsecureRequests: true,
-    }
   }
-
-  let sessionStore
-  if (env.REDIS_URL) {
-    const { connectRedisStore } = await import('./redis-store.js')
-    sessionStore = (await connectRedisStore(env.REDIS_URL)).store
-    console.log(`Sessions in Redis at ${new URL(env.REDIS_URL).host}`)
-  }
-  const app = createApp({ auth: authOptions, sessionSecret: env.SESSION_SECRET, sessionStore })
-  app.listen(port, () => {
-    console.log(`\nexpress-par example app: open ${authOptions.baseURL}`)
-    if (!env.ISSUER_BASE_URL) console.log(`Log in as "${DEMO_USER}" with any password.\n`)
-  })
+  const sessionStore = await redisSessionStore()
+  await (env.ISSUER_BASE_URL ? withRealTenant(sessionStore) : withLocalOP(sessionStore))
 }
 
 main().catch((err) => {

@@ -1,0 +1,107 @@
+/**
+ * Logging in to the example app in Chromium, the way a person does, once per login mode of the
+ * example app (see LOGIN_MODES): from the home page, through a deep link, and out again.
+ */
+
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from './support/chromium.js'
+import { LOGIN_MODES, appErrorCode, profileClaims, startExampleOnTwoOrigins, type Example } from './support/example.js'
+import { journeyTest, type Journey } from './support/journey.js'
+import { atOPInteraction, signInAtOP } from './support/op.js'
+
+/** Where the logged-in profile screenshot goes: `npm run docs:screenshot` points it at docs/. */
+const PROFILE_SCREENSHOT = path.resolve(process.env.E2E_PROFILE_SCREENSHOT || 'test-results/profile.png')
+
+let browser: Browser
+beforeAll(async () => {
+  browser = await launchChromium()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe.each(LOGIN_MODES)('$name', ({ options }) => {
+  let example: Example
+  beforeAll(async () => {
+    example = await startExampleOnTwoOrigins(options)
+  })
+  afterAll(async () => {
+    await example?.close()
+  })
+
+  /** Runs `action` (a click or a navigation that starts a login) and waits for the OP's first form. */
+  async function toOP(page: Page, action: () => Promise<unknown>): Promise<void> {
+    await Promise.all([page.waitForURL(() => atOPInteraction(page, example.issuer)), action()])
+  }
+
+  async function expectProfileOfAlice(page: Page, journey: Journey, pathAndQuery = '/profile'): Promise<void> {
+    expect(page.url()).toBe(`${example.baseURL}${pathAndQuery}`)
+    await journey.step(page, 'profile')
+    expect(await profileClaims(page)).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true })
+  }
+
+  journeyTest('"Log in" on the home page leads through the OP to the profile with the user\'s claims', () => browser, async (journey) => {
+    const page = await journey.newPage()
+    const authorizationRequests: URL[] = []
+    page.on('request', (request) => {
+      const url = new URL(request.url())
+      if (url.origin === example.issuer && url.pathname === '/auth') authorizationRequests.push(url)
+    })
+    await page.goto(`${example.baseURL}/`)
+    expect(await page.locator('body').innerText()).toContain('You are not logged in')
+    await journey.step(page, 'home')
+
+    await toOP(page, () => page.click('#login'))
+    // PAR: the browser carries nothing but client_id and request_uri to the OP.
+    expect(authorizationRequests.map((url) => [...url.searchParams.keys()].sort())).toEqual([['client_id', 'request_uri']])
+    expect(await signInAtOP(page, example.baseURL, journey)).toEqual(['login', 'consent'])
+
+    await expectProfileOfAlice(page, journey)
+    await mkdir(path.dirname(PROFILE_SCREENSHOT), { recursive: true })
+    await page.screenshot({ path: PROFILE_SCREENSHOT })
+
+    const [sessionCookie] = await journey.context.cookies(example.baseURL)
+    expect(sessionCookie).toMatchObject({ name: 'connect.sid', httpOnly: true, sameSite: 'Lax' })
+    await page.goto(`${example.baseURL}/`)
+    expect(await page.locator('body').innerText()).toContain('Logged in as Alice Example')
+  })
+
+  journeyTest('a deep link to a protected page survives the login round trip', () => browser, async (journey) => {
+    const page = await journey.newPage()
+    await toOP(page, () => page.goto(`${example.baseURL}/profile?tab=security#devices`))
+    await signInAtOP(page, example.baseURL, journey)
+    // The fragment never reaches a server, so it cannot come back; the path and query do.
+    await expectProfileOfAlice(page, journey, '/profile?tab=security')
+  })
+
+  journeyTest('"Log out" ends the app session; back to the profile then starts a new login, never shows cached claims', () => browser, async (journey) => {
+    const page = await journey.newPage()
+    await toOP(page, () => page.goto(`${example.baseURL}/profile`))
+    await signInAtOP(page, example.baseURL, journey)
+    await expectProfileOfAlice(page, journey)
+
+    await Promise.all([page.waitForURL(`${example.baseURL}/`), page.click('a:text-is("Log out")')])
+    await journey.step(page, 'logged-out')
+    expect(await page.locator('body').innerText()).toContain('You are not logged in')
+    expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401)
+
+    // The profile page is no-store, so back asks the app again, and the app, without a session,
+    // starts a new PAR login. The OP's own session is still open (the example app logs out
+    // locally), so the OP lets it through without a form: single sign-on, not a cached page.
+    const answers: Array<[string, number]> = []
+    page.on('response', (response) => {
+      if (response.request().isNavigationRequest()) answers.push([new URL(response.url()).pathname, response.status()])
+    })
+    await page.goBack()
+    await page.waitForURL(`${example.baseURL}/profile`)
+    expect(answers).toEqual([
+      ['/profile', 302],
+      ['/auth', 303],
+      ['/callback', 302],
+      ['/profile', 200],
+    ])
+    await expectProfileOfAlice(page, journey)
+  })
+})
