@@ -11,7 +11,10 @@ import { LOGIN_MODES, appErrorCode, profileClaims, startExampleOnTwoOrigins, typ
 import { journeyTest, type Journey } from './support/journey.js'
 import { atOPInteraction, signInAtOP } from './support/op.js'
 
-/** Where the logged-in profile screenshot goes: `npm run docs:screenshot` points it at docs/. */
+/**
+ * Where the logged-in profile screenshot of the first mode goes: test-results/ on every run, and
+ * docs/profile.png (the README's picture) with `npm run docs:screenshot`.
+ */
 const PROFILE_SCREENSHOT = path.resolve(process.env.E2E_PROFILE_SCREENSHOT || 'test-results/profile.png')
 
 let browser: Browser
@@ -22,7 +25,19 @@ afterAll(async () => {
   await browser?.close()
 })
 
-describe.each(LOGIN_MODES)('$name', ({ options }) => {
+/** Screenshots the page's content (the body and a margin around it). */
+async function screenshotContent(page: Page, file: string): Promise<void> {
+  const box = await page.locator('body').boundingBox()
+  if (!box) throw new Error('The page has no visible body to screenshot.')
+  await mkdir(path.dirname(file), { recursive: true })
+  await page.screenshot({ path: file, clip: { x: Math.max(0, box.x - 32), y: 0, width: box.width + 64, height: box.y + box.height + 32 } })
+}
+
+describe.each(LOGIN_MODES)('$name', (mode) => {
+  const { options } = mode
+  const modeIndex = LOGIN_MODES.indexOf(mode)
+  const profileScreenshot = modeIndex === 0 ? PROFILE_SCREENSHOT : path.resolve(`test-results/profile-mode-${modeIndex}.png`)
+
   let example: Example
   beforeAll(async () => {
     example = await startExampleOnTwoOrigins(options)
@@ -59,8 +74,7 @@ describe.each(LOGIN_MODES)('$name', ({ options }) => {
     expect(await signInAtOP(page, example.baseURL, journey)).toEqual(['login', 'consent'])
 
     await expectProfileOfAlice(page, journey)
-    await mkdir(path.dirname(PROFILE_SCREENSHOT), { recursive: true })
-    await page.screenshot({ path: PROFILE_SCREENSHOT })
+    await screenshotContent(page, profileScreenshot)
 
     const [sessionCookie] = await journey.context.cookies(example.baseURL)
     expect(sessionCookie).toMatchObject({ name: 'connect.sid', httpOnly: true, sameSite: 'Lax' })

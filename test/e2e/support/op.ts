@@ -21,6 +21,13 @@ async function submitAndWait(page: Page, selector: string): Promise<void> {
   await Promise.all([page.waitForURL((url) => url.href !== before), page.click(selector)])
 }
 
+/** Fills and submits the OP's sign-in form (any password works) and waits for the next page. */
+export async function submitSignIn(page: Page, login = DEMO_USER): Promise<void> {
+  await page.fill('input[name="login"]', login)
+  await page.fill('input[name="password"]', 'any-password')
+  await submitAndWait(page, 'button:text-is("Sign-in")')
+}
+
 /**
  * Fills whichever OP forms come up in `page` (sign-in, consent; the OP skips those it does not
  * need) until the tab is back on `appOrigin`. Returns the forms it filled, in order.
@@ -34,10 +41,8 @@ export async function signInAtOP(page: Page, appOrigin: string, journey?: Journe
     }
     if ((await page.locator('input[name="login"]').count()) > 0) {
       await journey?.step(page, 'op-sign-in-form')
-      await page.fill('input[name="login"]', login)
-      await page.fill('input[name="password"]', 'any-password')
       filled.push('login')
-      await submitAndWait(page, 'button:text-is("Sign-in")')
+      await submitSignIn(page, login)
     } else {
       await journey?.step(page, 'op-consent-form')
       filled.push('consent')
