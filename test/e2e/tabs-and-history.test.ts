@@ -42,8 +42,10 @@ describe.each([
   journeyTest(`${which} to start finishes first; both end logged in on their own page`, () => browser, async (journey) => {
     const tabs = [await journey.newPage(), await journey.newPage()]
     // Both logins are pending before either finishes: two PAR requests, two OP interactions.
+    // (The second starts once the first has reached the OP, i.e. its session cookie is set.)
     await toOP(tabs[0]!, () => tabs[0]!.goto(`${example.baseURL}/profile?tab=1`))
     await toOP(tabs[1]!, () => tabs[1]!.goto(`${example.baseURL}/profile?tab=2`))
+    expect(tabs[0]!.url()).not.toBe(tabs[1]!.url())
     await journey.step(tabs[1]!, 'tab-2-at-op')
 
     for (const i of order) await signInAtOP(tabs[i]!, example.baseURL, journey)
