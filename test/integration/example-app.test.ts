@@ -31,7 +31,7 @@ describe('example app', () => {
   test('home, login as the demo user, profile with claims, logout', async () => {
     const browser = new TestBrowser()
     const home = await browser.request(`${baseURL}/`)
-    expect(home.body).toContain('id="login" href="/login"')
+    expect(home.body).toContain('id="login" href="/login?returnTo=%2Fprofile"')
 
     const profile = await browser.request(`${baseURL}/profile`)
     expect(profile.status).toBe(302)
