@@ -101,8 +101,9 @@ describe.each(LOGIN_MODES)('$name', (mode) => {
     expect(await page.locator('body').innerText()).toContain('You are not logged in')
     expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401)
 
-    // The profile page is no-store, so back asks the app again, and the app, without a session,
-    // starts a new PAR login. The OP's own session is still open (the example app logs out
+    // The profile page is never shown from a cache (no-store, and a reload when the back/forward
+    // cache restores it), so back asks the app again, and the app, without a session, starts a
+    // new PAR login. The OP's own session is still open (the example app logs out
     // locally), so the OP lets it through without a form: single sign-on, not a cached page.
     const answers: Array<[string, number]> = []
     page.on('response', (response) => {

@@ -5,7 +5,8 @@
  * The behaviour chosen for the back button: the callback answers with a redirect, so it never
  * becomes a history entry and going back never replays it. Back walks through the OP's pages
  * (whatever the OP shows for a finished interaction) to the page the login started from, which
- * the app serves fresh (no-store) and shows the user logged in. A callback URL that is opened
+ * is never shown from a cache (no-store, and a reload after a back/forward cache restore) and so
+ * shows the user logged in. A callback URL that is opened
  * again anyway (reload of a bookmarked or copied URL) gets the app's error page with
  * ERR_LOGIN_NOT_PENDING, and the user stays logged in.
  */
@@ -82,7 +83,7 @@ journeyTest('the back button after login walks back to the start page, logged in
     if (new URL(page.url()).origin === example.baseURL) expect(await appErrorCode(page)).toBeUndefined()
   }
   expect(page.url()).toBe(`${example.baseURL}/`)
-  expect(appRequests).toEqual(['/']) // asked anew (no-store); no /callback, no /login
+  expect(appRequests).toEqual(['/']) // asked anew, not from a cache; no /callback, no /login
   expect(await page.locator('body').innerText()).toContain('Logged in as Alice Example')
 
   // And forward again, back to the profile.

@@ -10,8 +10,8 @@ import { chromium, type Browser } from 'playwright-core'
 /**
  * Flags beyond playwright's own (which already run headless with `--no-sandbox` and a fresh
  * temporary `--user-data-dir` per launch, deleted on close): no GPU, no QUIC, nothing that talks
- * to Google in the background, and no host but localhost and 127.0.0.1 resolves (the OP's development
- * pages @import a web font from the internet). Blocking by DNS rather than by request
+ * to Google in the background, and no host but localhost and 127.0.0.1 resolves (the OP's
+ * development pages @import a web font from the internet). Blocking by DNS rather than by request
  * interception keeps the HTTP cache on, so the back button behaves as it does for users.
  */
 export const CHROMIUM_ARGS = [
@@ -37,5 +37,12 @@ export async function launchChromium(): Promise<Browser> {
         '(`sudo apt-get install chromium`, or `bash scripts/install-system-deps.sh`) or set CHROMIUM_PATH to a Chromium binary.',
     )
   }
-  return chromium.launch({ executablePath, headless: true, chromiumSandbox: false, args: CHROMIUM_ARGS })
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    chromiumSandbox: false,
+    args: CHROMIUM_ARGS,
+    // Users' browsers keep pages in the back/forward cache; playwright turns it off by default.
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  })
 }
