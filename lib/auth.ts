@@ -4,6 +4,7 @@ import { buildConfig, type AuthOptions } from './config.js'
 import { RequestContext, ResponseContext } from './context.js'
 import { parError } from './errors.js'
 import { callbackRoute } from './routes/callback.js'
+import { jwksRoute } from './routes/jwks.js'
 import { loginRoute } from './routes/login.js'
 import { logoutRoute } from './routes/logout.js'
 import type { Runtime } from './runtime.js'
@@ -12,8 +13,9 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
 
 /**
  * The express-par middleware: validates `options` at once (throwing `ERR_CONFIG_INVALID`), then
- * serves `GET routes.login`, `GET routes.callback` and `GET routes.logout`, and sets `req.oidc` /
- * `res.oidc` on every request. Needs express-session registered before it.
+ * serves `GET routes.login`, `GET routes.callback`, `GET routes.logout` (and `GET routes.jwks` when
+ * enabled), and sets `req.oidc` / `res.oidc` on every request. Needs express-session registered
+ * before it.
  *
  * Any other request costs one exact path lookup and two small objects: nothing is parsed,
  * verified or fetched on the way through.
@@ -32,6 +34,7 @@ export function auth(options: AuthOptions): RequestHandler {
   if (config.routes.login) routes.set(config.routes.login, loginRoute(runtime))
   routes.set(config.routes.callback, callbackRoute(runtime))
   if (config.routes.logout) routes.set(config.routes.logout, logoutRoute(runtime))
+  if (config.routes.jwks) routes.set(config.routes.jwks, jwksRoute(config))
 
   return function expressPar(req: Request, res: Response, next: NextFunction): void {
     if (!req.session) {

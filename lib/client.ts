@@ -5,19 +5,15 @@
  */
 
 import * as client from 'openid-client'
+import { createClientAuthentication, type ClientAuthentication } from './client-auth.js'
 import type { Config } from './config.js'
 import { parError } from './errors.js'
 import { opError } from './op-errors.js'
+import { checkRequestObjects } from './request-object.js'
 
 export type OpConfiguration = client.Configuration
 
-function clientAuthentication(config: Config): client.ClientAuth {
-  return config.clientAuthMethod === 'client_secret_post'
-    ? client.ClientSecretPost(config.clientSecret)
-    : client.ClientSecretBasic(config.clientSecret)
-}
-
-async function discover(config: Config): Promise<OpConfiguration> {
+async function discover(config: Config, authentication: ClientAuthentication): Promise<OpConfiguration> {
   const execute = [client.enableNonRepudiationChecks]
   if (config.allowInsecureRequests) execute.push(client.allowInsecureRequests)
   let configuration: OpConfiguration
@@ -26,7 +22,7 @@ async function discover(config: Config): Promise<OpConfiguration> {
       config.issuer,
       config.clientID,
       { client_secret: config.clientSecret, [client.clockTolerance]: config.clockTolerance },
-      clientAuthentication(config),
+      authentication.clientAuth,
       { execute, timeout: config.httpTimeout / 1000 },
     )
   } catch (err) {
@@ -38,14 +34,18 @@ async function discover(config: Config): Promise<OpConfiguration> {
       `The OP at ${config.issuer.href} does not advertise a pushed_authorization_request_endpoint. express-par only logs in through PAR (RFC 9126): enable PAR at the OP.`,
     )
   }
+  const server = configuration.serverMetadata()
+  await authentication.check(server)
+  await checkRequestObjects(config.requestObjectKey, server)
   return configuration
 }
 
 /** Returns a function that resolves the OP configuration, discovering it on first use. */
 export function createOpClient(config: Config): () => Promise<OpConfiguration> {
+  const authentication = createClientAuthentication(config.clientAuth)
   let pending: Promise<OpConfiguration> | undefined
   return () => {
-    pending ??= discover(config).catch((err: unknown) => {
+    pending ??= discover(config, authentication).catch((err: unknown) => {
       pending = undefined
       throw err
     })

@@ -1,5 +1,7 @@
 import type { Request, Response } from 'express'
+import { resolveClientAuth, type ClientAuthConfig, type ClientAuthMethod } from './client-auth.js'
 import { parError } from './errors.js'
+import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput } from './keys.js'
 import { suggest } from './suggest.js'
 
 /** Authorization request parameters sent to the OP (inside the pushed request). */
@@ -20,6 +22,11 @@ export interface RoutesOptions {
   logout?: string | false
   /** Where `/logout` sends the browser afterwards. Default `/`. */
   postLogoutRedirect?: string
+  /**
+   * Publishes the public halves of the configured signing keys as a JWK Set, e.g.
+   * `'/.well-known/jwks.json'`, so the OP can be registered with a `jwks_uri`. Default `false`.
+   */
+  jwks?: string | false
 }
 
 /** What the callback stores in the session for a logged-in user. Plain JSON. */
@@ -49,10 +56,30 @@ export interface AuthOptions {
   baseURL: string
   /** The client's identifier at the OP. Required. */
   clientID: string
-  /** The client secret, for `client_secret_basic` (default) or `client_secret_post`. */
+  /** The client secret, for `client_secret_basic` (default), `client_secret_post` or `client_secret_jwt`. */
   clientSecret?: string
-  /** How the client authenticates at the PAR and token endpoints. Default `client_secret_basic`. */
-  clientAuthMethod?: 'client_secret_basic' | 'client_secret_post'
+  /**
+   * How the client authenticates at the PAR and token endpoints (the same method at both).
+   * Default `private_key_jwt` when `clientAssertionSigningKey` is given, else `client_secret_basic`.
+   * A public client (`none`) is refused.
+   */
+  clientAuthMethod?: ClientAuthMethod
+  /**
+   * The private key of `private_key_jwt` (RFC 7523): a JWK, a PKCS#8 PEM string, a `KeyObject`
+   * or a `CryptoKey` (RSA, EC P-256/384/521 or Ed25519). `npx express-par keygen` makes one.
+   */
+  clientAssertionSigningKey?: SigningKeyInput
+  /** The client assertion's algorithm. Default: from the key and the OP's metadata (`HS256` for `client_secret_jwt`). */
+  clientAssertionSigningAlg?: SigningAlg | 'HS256'
+  /**
+   * Turns on JAR (RFC 9101): every authorization request is pushed as a request object signed
+   * with this private key (same formats as `clientAssertionSigningKey`; it may be the same key).
+   */
+  requestObjectSigningKey?: SigningKeyInput
+  /** The request object's algorithm. Default: from the key and the OP's `request_object_signing_alg_values_supported`. */
+  requestObjectSigningAlg?: SigningAlg
+  /** The `kid` of the request object's header. Default: the JWK's `kid`, else its RFC 7638 thumbprint. */
+  requestObjectSigningKeyId?: string
   /** Parameters of every authorization request. */
   authorizationParams?: AuthorizationParams
   routes?: RoutesOptions
@@ -71,10 +98,14 @@ export interface Config {
   readonly issuer: URL
   readonly baseURL: URL
   readonly clientID: string
-  readonly clientSecret: string
-  readonly clientAuthMethod: 'client_secret_basic' | 'client_secret_post'
+  readonly clientSecret: string | undefined
+  readonly clientAuthMethod: ClientAuthMethod
+  /** Client authentication at the PAR and token endpoints. */
+  readonly clientAuth: ClientAuthConfig
+  /** Set when JAR is on. */
+  readonly requestObjectKey: SigningKey | undefined
   readonly authorizationParams: Readonly<AuthorizationParams> & { scope: string }
-  readonly routes: Readonly<{ login: string | false; callback: string; logout: string | false; postLogoutRedirect: string }>
+  readonly routes: Readonly<{ login: string | false; callback: string; logout: string | false; postLogoutRedirect: string; jwks: string | false }>
   readonly redirectUri: string
   readonly httpTimeout: number
   readonly clockTolerance: number
@@ -89,6 +120,11 @@ const KNOWN_OPTIONS = [
   'clientID',
   'clientSecret',
   'clientAuthMethod',
+  'clientAssertionSigningKey',
+  'clientAssertionSigningAlg',
+  'requestObjectSigningKey',
+  'requestObjectSigningAlg',
+  'requestObjectSigningKeyId',
   'authorizationParams',
   'routes',
   'httpTimeout',
@@ -98,7 +134,7 @@ const KNOWN_OPTIONS = [
   'allowInsecureRequests',
 ] as const
 
-const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect'] as const
+const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect', 'jwks'] as const
 
 /**
  * Authorization parameters express-par sets itself on every request. Accepting them from the app
@@ -226,16 +262,8 @@ export function buildConfig(options: AuthOptions): Config {
   }
   const clientID = requireString(given.clientID, 'clientID')
 
-  const clientAuthMethod = given.clientAuthMethod ?? 'client_secret_basic'
-  if (clientAuthMethod !== 'client_secret_basic' && clientAuthMethod !== 'client_secret_post') {
-    invalid(`\`clientAuthMethod\` must be 'client_secret_basic' or 'client_secret_post', got ${JSON.stringify(clientAuthMethod)}.`)
-  }
-  if (given.clientSecret === undefined) {
-    invalid(
-      '`clientSecret` is required: PAR (RFC 9126) needs an authenticated, confidential client. Copy it from the client registration at your OP.',
-    )
-  }
-  const clientSecret = requireString(given.clientSecret, 'clientSecret')
+  const clientAuth = resolveClientAuth(given)
+  const requestObjectKey = requestObjectSigningKey(given)
 
   const routesGiven = given.routes === undefined ? {} : defined(given.routes)
   if (typeof routesGiven !== 'object' || routesGiven === null) invalid('`routes` must be an object.')
@@ -248,9 +276,13 @@ export function buildConfig(options: AuthOptions): Config {
     callback: routePath(routesGiven.callback ?? '/callback', 'callback', false) as string,
     logout: routePath(routesGiven.logout ?? '/logout', 'logout', true),
     postLogoutRedirect: routePath(routesGiven.postLogoutRedirect ?? '/', 'postLogoutRedirect', false) as string,
+    jwks: routePath(routesGiven.jwks ?? false, 'jwks', true),
   })
-  const enabled = [routes.login, routes.callback, routes.logout].filter((r): r is string => r !== false)
-  if (new Set(enabled).size !== enabled.length) invalid('`routes.login`, `routes.callback` and `routes.logout` must be different paths.')
+  const enabled = [routes.login, routes.callback, routes.logout, routes.jwks].filter((r): r is string => r !== false)
+  if (new Set(enabled).size !== enabled.length) invalid('`routes.login`, `routes.callback`, `routes.logout` and `routes.jwks` must be different paths.')
+  if (routes.jwks && !clientAuth.key && !requestObjectKey) {
+    invalid('`routes.jwks` publishes the public halves of `clientAssertionSigningKey` and `requestObjectSigningKey`, but neither is configured.')
+  }
 
   if (given.idpLogout !== undefined && typeof given.idpLogout !== 'boolean') invalid('`idpLogout` must be a boolean.')
   if (given.afterCallback !== undefined && typeof given.afterCallback !== 'function') invalid('`afterCallback` must be a function.')
@@ -259,8 +291,10 @@ export function buildConfig(options: AuthOptions): Config {
     issuer,
     baseURL,
     clientID,
-    clientSecret,
-    clientAuthMethod,
+    clientSecret: clientAuth.secret,
+    clientAuthMethod: clientAuth.method,
+    clientAuth,
+    requestObjectKey,
     authorizationParams: checkAuthorizationParams(given.authorizationParams),
     routes,
     redirectUri: appURL(baseURL, routes.callback),
@@ -269,6 +303,23 @@ export function buildConfig(options: AuthOptions): Config {
     idpLogout: given.idpLogout ?? false,
     afterCallback: given.afterCallback,
     allowInsecureRequests,
+  })
+}
+
+/** JAR's key, or `undefined` when JAR is off (its algorithm and key id then make no sense). */
+function requestObjectSigningKey(given: Partial<AuthOptions>): SigningKey | undefined {
+  if (given.requestObjectSigningKey === undefined) {
+    for (const name of ['requestObjectSigningAlg', 'requestObjectSigningKeyId'] as const) {
+      if (given[name] !== undefined) invalid(`\`${name}\` is set but \`requestObjectSigningKey\` is not: set the key to turn JAR on, or remove \`${name}\`.`)
+    }
+    return undefined
+  }
+  return loadSigningKey(given.requestObjectSigningKey, {
+    option: 'requestObjectSigningKey',
+    algOption: 'requestObjectSigningAlg',
+    alg: given.requestObjectSigningAlg,
+    kid: given.requestObjectSigningKeyId,
+    kidOption: 'requestObjectSigningKeyId',
   })
 }
 

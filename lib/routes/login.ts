@@ -1,6 +1,7 @@
 /**
  * Starting a login (RFC 9126 PAR + RFC 7636 PKCE S256 + state + nonce):
- * fresh secrets -> push the authorization request to the OP with client authentication ->
+ * fresh secrets -> (JAR, RFC 9101: wrap the parameters in a signed request object) -> push the
+ * authorization request to the OP with client authentication ->
  * record the pending login in the session -> save -> redirect with only client_id + request_uri.
  */
 
@@ -10,6 +11,7 @@ import { authorizationParamsProblem, type AuthorizationParams } from '../config.
 import { parError } from '../errors.js'
 import { opError } from '../op-errors.js'
 import { single, rawQuery } from '../query.js'
+import { requestObjectParameters } from '../request-object.js'
 import { safeReturnTo } from '../return-to.js'
 import type { Runtime } from '../runtime.js'
 import { saveSession } from '../session.js'
@@ -46,7 +48,8 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
 
   let authorizationUrl: URL
   try {
-    authorizationUrl = await client.buildAuthorizationUrlWithPAR(op, parameters)
+    const pushed = config.requestObjectKey ? await requestObjectParameters(op, config.requestObjectKey, parameters) : parameters
+    authorizationUrl = await client.buildAuthorizationUrlWithPAR(op, pushed)
   } catch (err) {
     throw opError(err, 'par', config.httpTimeout)
   }

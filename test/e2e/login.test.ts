@@ -34,7 +34,7 @@ async function screenshotContent(page: Page, file: string): Promise<void> {
 }
 
 describe.each(LOGIN_MODES)('$name', (mode) => {
-  const { options } = mode
+  const { options, signedRequestObject } = mode
   const modeIndex = LOGIN_MODES.indexOf(mode)
   const profileScreenshot = modeIndex === 0 ? PROFILE_SCREENSHOT : path.resolve(`test-results/profile-mode-${modeIndex}.png`)
 
@@ -64,6 +64,9 @@ describe.each(LOGIN_MODES)('$name', (mode) => {
       const url = new URL(request.url())
       if (url.origin === example.issuer && url.pathname === '/auth') authorizationRequests.push(url)
     })
+    const pushed: Array<Record<string, unknown>> = []
+    const onPushed = (ctx: { oidc: { body: Record<string, unknown> } }) => pushed.push({ ...ctx.oidc.body })
+    example.op.provider.on('pushed_authorization_request.success', onPushed)
     await page.goto(`${example.baseURL}/`)
     expect(await page.locator('body').innerText()).toContain('You are not logged in')
     await journey.step(page, 'home')
@@ -71,6 +74,11 @@ describe.each(LOGIN_MODES)('$name', (mode) => {
     await toOP(page, () => page.click('#login'))
     // PAR: the browser carries nothing but client_id and request_uri to the OP.
     expect(authorizationRequests.map((url) => [...url.searchParams.keys()].sort())).toEqual([['client_id', 'request_uri']])
+    example.op.provider.off('pushed_authorization_request.success', onPushed)
+    expect(pushed).toHaveLength(1)
+    // JAR: the pushed request is one signed request object, not loose parameters.
+    expect(Object.keys(pushed[0]!).includes('request')).toBe(signedRequestObject)
+    expect(Object.keys(pushed[0]!).includes('code_challenge')).toBe(!signedRequestObject)
     expect(await signInAtOP(page, example.baseURL, journey)).toEqual(['login', 'consent'])
 
     await expectProfileOfAlice(page, journey)

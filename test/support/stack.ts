@@ -19,7 +19,7 @@ export interface StackOptions {
   /** Overrides of the app's `auth()` options. */
   auth?: Partial<AuthOptions>
   /** Overrides of the OP's client registration. */
-  client?: Record<string, unknown>
+  client?: Record<string, unknown> | ((baseURL: string) => Record<string, unknown>)
   /** oidc-provider features and configuration overrides. */
   opFeatures?: Record<string, unknown>
   opConfiguration?: Record<string, unknown>
@@ -68,7 +68,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         client_secret: CLIENT_SECRET,
         redirect_uris: [`${baseURL}/callback`],
         post_logout_redirect_uris: [`${baseURL}/`],
-        ...options.client,
+        ...(typeof options.client === 'function' ? options.client(baseURL) : options.client),
       },
     ],
     features: options.opFeatures,

@@ -36,7 +36,8 @@ describe('buildConfig refuses', () => {
     ['an http baseURL off loopback', { ...valid, baseURL: 'http://app.example.com' }, /`baseURL` is an http: URL/],
     ['a relative issuer', { ...valid, issuerBaseURL: 'op.example.com' }, /must be an absolute URL/],
     ['an issuer with a query', { ...valid, issuerBaseURL: 'https://op.example.com/?a=b' }, /must not have a query/],
-    ['an unsupported clientAuthMethod', { ...valid, clientAuthMethod: 'none' }, /`clientAuthMethod` must be/],
+    ['an unsupported clientAuthMethod', { ...valid, clientAuthMethod: 'tls_client_auth' }, /`clientAuthMethod` must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt/],
+    ['a public client', { ...valid, clientAuthMethod: 'none' }, /`clientAuthMethod: 'none'` \(a public client\) is refused: PAR/],
     ['a route without a leading slash', { ...valid, routes: { login: 'login' } }, /`routes.login` must be a path/],
     ['a protocol-relative route', { ...valid, routes: { login: '//evil' } }, /`routes.login` must be a path/],
     ['a disabled callback', { ...valid, routes: { callback: false } }, /cannot be disabled/],
@@ -59,7 +60,7 @@ describe('buildConfig refuses', () => {
 describe('buildConfig accepts', () => {
   test('defaults', () => {
     const config = buildConfig(valid)
-    expect(config.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/' })
+    expect(config.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/', jwks: false })
     expect(config.redirectUri).toBe('https://app.example.com/callback')
     expect(config.authorizationParams).toEqual({ scope: 'openid profile email' })
     expect(config.clientAuthMethod).toBe('client_secret_basic')

@@ -14,7 +14,10 @@ export type Example = Awaited<ReturnType<typeof startExample>>
  * The ways the example app can log in. The login scenarios run once per mode: a new mode (JAR,
  * private_key_jwt, ...) is one more entry with the startExample() options that switch it on.
  */
-export const LOGIN_MODES: Array<{ name: string; options: ExampleOptions }> = [{ name: 'PAR with client_secret_basic', options: {} }]
+export const LOGIN_MODES: Array<{ name: string; options: ExampleOptions; signedRequestObject: boolean }> = [
+  { name: 'PAR with client_secret_basic', options: {}, signedRequestObject: false },
+  { name: 'PAR + JAR (signed request object) with private_key_jwt', options: { jar: true }, signedRequestObject: true },
+]
 
 /** Starts the example on two loopback origins; `options` as for startExample(). */
 export function startExampleOnTwoOrigins(options: ExampleOptions = {}): Promise<Example> {
