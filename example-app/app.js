@@ -6,8 +6,13 @@ import { auth, requiresAuth } from 'express-par'
 const escapeHTML = (value) =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
 
+// Pages show who is logged in, so none is shown from a cache: no-store (see createApp) keeps them
+// out of the HTTP cache, and the script reloads a page the back/forward cache restores (Chromium
+// keeps no-store pages there while the cookies are unchanged, so "back" after a logout would show
+// the claims again).
 const page = (title, body) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHTML(title)}</title>
+<script>addEventListener('pageshow', (event) => { if (event.persisted) location.reload() })</script>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style></head>
 <body><h1>${escapeHTML(title)}</h1>${body}</body></html>`
@@ -34,13 +39,19 @@ export function createApp({ auth: authOptions, sessionSecret = 'example-app-sess
       cookie: { httpOnly: true, sameSite: 'lax', secure },
     }),
   )
+  // Every page here shows who is logged in: never from the browser's HTTP cache, so that the back
+  // button after a login or a logout shows the current state, and no claims outlive a logout.
+  app.use((req, res, next) => {
+    res.set('Cache-Control', 'no-store')
+    next()
+  })
   app.use(auth(authOptions))
 
   app.get('/', (req, res) => {
     const body = req.oidc.isAuthenticated()
       ? `<p>Logged in as <strong>${escapeHTML(req.oidc.user.name ?? req.oidc.user.sub)}</strong>.</p>
          <p><a href="/profile">Profile</a> · <a href="/logout">Log out</a></p>`
-      : `<p>You are not logged in.</p><p><a id="login" href="/login">Log in</a></p>`
+      : `<p>You are not logged in.</p><p><a id="login" href="/login?returnTo=%2Fprofile">Log in</a></p>`
     res.send(page('express-par example', body))
   })
 
