@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express'
 import { resolveClientAuth, type ClientAuthConfig, type ClientAuthMethod } from './client-auth.js'
-import { parError } from './errors.js'
+import { authorizationParamsProblem } from './authorization-params.js'
+import { checkKeys, defined, invalid, isLoopback, parseURL, positiveNumber, requireString, routePath } from './config-checks.js'
 import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput } from './keys.js'
-import { suggest } from './suggest.js'
 
 /** Authorization request parameters sent to the OP (inside the pushed request). */
 export interface AuthorizationParams {
@@ -136,84 +136,6 @@ const KNOWN_OPTIONS = [
 
 const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect', 'jwks'] as const
 
-/**
- * Authorization parameters express-par sets itself on every request. Accepting them from the app
- * would let it weaken PKCE, state, nonce or the redirect URI, so they are refused.
- */
-export const RESERVED_AUTHORIZATION_PARAMS = new Set([
-  'client_id',
-  'redirect_uri',
-  'response_type',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'code_verifier',
-  'request',
-  'request_uri',
-  'response_mode',
-])
-
-function invalid(message: string): never {
-  throw parError('ERR_CONFIG_INVALID', `express-par: ${message}`)
-}
-
-function checkKeys(given: object, known: readonly string[], where: string): void {
-  for (const key of Object.keys(given)) {
-    if (known.includes(key)) continue
-    const hint = suggest(key, known)
-    invalid(`unknown option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ''}`)
-  }
-}
-
-/** Drops keys whose value is `undefined`: such an option counts as absent. */
-function defined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
-}
-
-function requireString(value: unknown, name: string): string {
-  if (value === undefined) invalid(`\`${name}\` is required.`)
-  if (typeof value !== 'string' || value.trim() === '') invalid(`\`${name}\` must be a non-empty string.`)
-  return value
-}
-
-function isLoopback(url: URL): boolean {
-  return url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]'
-}
-
-function parseURL(value: string, name: string, allowInsecure: boolean): URL {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    invalid(`\`${name}\` must be an absolute URL, got ${JSON.stringify(value)}.`)
-  }
-  if (url.protocol === 'http:' && !allowInsecure) {
-    invalid(
-      `\`${name}\` is an http: URL (${url.href}). Use https:, or set \`allowInsecureRequests: true\` for local development and tests only.`,
-    )
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') invalid(`\`${name}\` must be an https: URL, got ${url.protocol}`)
-  if (url.search || url.hash) invalid(`\`${name}\` must not have a query or fragment (${url.href}).`)
-  return url
-}
-
-function routePath(value: unknown, name: string, disableable: boolean): string | false {
-  if (value === false && disableable) return false
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || /[?#\s\\]/.test(value)) {
-    invalid(`\`routes.${name}\` must be a path starting with "/"${disableable ? ' or false' : ''}, got ${JSON.stringify(value)}.`)
-  }
-  return value
-}
-
-function positiveNumber(value: unknown, name: string, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    invalid(`\`${name}\` must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}.`)
-  }
-  return value
-}
-
 function checkAuthorizationParams(value: unknown): Readonly<AuthorizationParams> & { scope: string } {
   if (value === undefined) return Object.freeze({ scope: 'openid profile email' })
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('`authorizationParams` must be an object.')
@@ -221,26 +143,6 @@ function checkAuthorizationParams(value: unknown): Readonly<AuthorizationParams>
   const problem = authorizationParamsProblem(params)
   if (problem) invalid(`authorizationParams: ${problem}`)
   return Object.freeze({ ...params, scope: params.scope ?? 'openid profile email' })
-}
-
-/**
- * Why a set of authorization parameters is unacceptable, or `undefined` when it is fine. Shared by
- * `auth()` and `res.oidc.login()`.
- */
-export function authorizationParamsProblem(params: Record<string, unknown>): string | undefined {
-  for (const [key, value] of Object.entries(params)) {
-    if (value === undefined) continue
-    if (key === 'response_type' && value === 'code') continue
-    if (RESERVED_AUTHORIZATION_PARAMS.has(key)) {
-      return `\`${key}\` is set by express-par on every request (PAR, PKCE S256, state, nonce, response_type=code with the query response mode, redirect_uri = baseURL + routes.callback); remove it.`
-    }
-    if (typeof value !== 'string') return `\`${key}\` must be a string, got ${typeof value}.`
-  }
-  const scope = params.scope
-  if (scope !== undefined && !String(scope).split(' ').includes('openid')) {
-    return '`scope` must include `openid`: express-par logs users in with OpenID Connect.'
-  }
-  return undefined
 }
 
 /**

@@ -7,7 +7,8 @@
 
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
-import { authorizationParamsProblem, type AuthorizationParams } from '../config.js'
+import { authorizationParamsProblem } from '../authorization-params.js'
+import type { AuthorizationParams } from '../config.js'
 import { parError } from '../errors.js'
 import { opError } from '../op-errors.js'
 import { single, rawQuery } from '../query.js'
