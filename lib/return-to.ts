@@ -26,5 +26,7 @@ export function safeReturnTo(value: unknown, baseURL: URL, fallback = '/'): stri
     return fallback
   }
   if (url.origin !== baseURL.origin) return fallback
-  return url.pathname + url.search + url.hash
+  // Check what is returned, not only what came in: dot segments resolve away (`/.//evil` -> `//evil`).
+  const path = url.pathname + url.search + url.hash
+  return path.startsWith('//') || UNSAFE.test(path) ? fallback : path
 }

@@ -101,6 +101,7 @@ describe.each(EXPRESS_VERSIONS)('login (%s)', (_name, express) => {
     ['a protocol-relative URL', '//evil.example'],
     ['a backslash host', '/\\evil.example'],
     ['javascript:', 'javascript:alert(document.cookie)'],
+    ['a dot segment that resolves to //host', '/.//evil.example'],
   ])('returnTo with %s falls back to /', async (_name, returnTo) => {
     const browser = stack.browser()
     const done = await stack.login(browser, `/login?returnTo=${encodeURIComponent(returnTo)}`)

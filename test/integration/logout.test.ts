@@ -27,6 +27,7 @@ describe.each(EXPRESS_VERSIONS)('logout (%s)', (_name, express) => {
       expect((await browser.request(`${stack.baseURL}/logout?returnTo=/goodbye`)).headers.get('location')).toBe('/goodbye')
       await stack.login(browser)
       expect((await browser.request(`${stack.baseURL}/logout?returnTo=//evil.example`)).headers.get('location')).toBe('/')
+      expect((await browser.request(`${stack.baseURL}/logout?returnTo=/.//evil.example`)).headers.get('location')).toBe('/')
     } finally {
       await stack.close()
     }

@@ -25,6 +25,10 @@ describe('safeReturnTo', () => {
     ['an empty string', ''],
     ['a non-string', ['/a', '/b']],
     ['an over-long path', '/' + 'a'.repeat(3000)],
+    ['a dot segment before a double slash', '/.//evil.example'],
+    ['a dot-dot segment before a double slash', '/..//evil.example/x'],
+    ['an encoded dot segment', '/%2e//evil.example'],
+    ['a path that climbs into a double slash', '/a/..//evil.example'],
   ])('refuses %s', (_name, value) => {
     expect(safeReturnTo(value, base)).toBe('/')
   })
