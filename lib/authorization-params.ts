@@ -30,6 +30,7 @@ export function authorizationParamsProblem(params: Record<string, unknown>): str
       return `\`${key}\` is set by express-par on every request (PAR, PKCE S256, state, nonce, response_type=code with the query response mode, redirect_uri = baseURL + routes.callback); remove it.`
     }
     if (typeof value !== 'string') return `\`${key}\` must be a string, got ${typeof value}.`
+    if (key === 'max_age' && !/^\d{1,9}$/.test(value)) return `\`max_age\` must be a whole number of seconds, got ${JSON.stringify(value)}.`
   }
   const scope = params.scope
   if (scope !== undefined && !String(scope).split(' ').includes('openid')) {

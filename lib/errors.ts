@@ -12,8 +12,10 @@ export const ERROR_STATUS = {
   ERR_CONFIG_INVALID: 500,
   /** No `req.session`: express-session is not registered before `auth()`, or its store reported a disconnect. */
   ERR_SESSION_MISSING: 500,
-  /** The session store failed to load, save, regenerate or destroy the session. */
+  /** The session store failed to save, regenerate or destroy the session. */
   ERR_SESSION_STORE: 500,
+  /** `afterCallback` returned something other than the record to store. */
+  ERR_AFTER_CALLBACK_INVALID: 500,
   /** `res.oidc.login()` was given authorization parameters express-par controls or refuses. */
   ERR_LOGIN_OPTIONS_INVALID: 500,
 
@@ -51,6 +53,9 @@ export const ERROR_STATUS = {
 
   /** The OP could not be reached at all (connection refused or reset) during PAR or the token request. */
   ERR_OP_UNREACHABLE: 502,
+
+  /** The OP's authorization endpoint answered `error=server_error` or `temporarily_unavailable`. */
+  ERR_OP_SERVER_ERROR: 502,
 
   /** The OP did not answer within `httpTimeout`. */
   ERR_OP_TIMEOUT: 504,

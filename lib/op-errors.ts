@@ -118,10 +118,20 @@ function printable(value: string): string {
   return /^[a-z0-9_]{1,64}$/i.test(value) ? value : '(unprintable, see err.error)'
 }
 
+/** Authorization error responses that report the OP's own failure rather than a refusal (RFC 6749 §4.1.2.1). */
+const OP_FAILURES = new Set(['server_error', 'temporarily_unavailable'])
+
 /** Maps an error from validating the authorization response (the callback's query). */
 export function callbackResponseError(err: unknown): ExpressParError {
   if (err instanceof ExpressParError) return err
   if (err instanceof AuthorizationResponseError) {
+    if (OP_FAILURES.has(err.error)) {
+      return parError('ERR_OP_SERVER_ERROR', `The OP could not handle the login (error=${err.error}). It is failing or overloaded; try again later.`, {
+        cause: err,
+        error: err.error,
+        errorDescription: err.error_description,
+      })
+    }
     return parError('ERR_LOGIN_REFUSED', `The OP refused the login (error=${printable(err.error)}). The user may have cancelled; offer to try again.`, {
       cause: err,
       error: err.error,

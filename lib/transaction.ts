@@ -22,10 +22,9 @@ export interface PendingLogin {
   r: string
   /** Expiry, milliseconds since the epoch. */
   e: number
+  /** The `max_age` the login asked for, when it did: the ID token's `auth_time` must honour it. */
+  m?: number
 }
-
-/** The key in `req.session` under which pending logins are kept. */
-export const PENDING_KEY = 'parPending'
 
 declare module 'express-session' {
   interface SessionData {
@@ -50,12 +49,13 @@ function prune(pending: Record<string, PendingLogin>, now: number, reserve: numb
 export function addPendingLogin(
   session: AnySession,
   state: string,
-  login: { codeVerifier: string; nonce: string; returnTo: string },
+  login: { codeVerifier: string; nonce: string; returnTo: string; maxAge?: number },
   now = Date.now(),
 ): void {
   const pending = session.parPending ?? {}
   prune(pending, now, 1)
   pending[state] = { v: login.codeVerifier, n: login.nonce, r: login.returnTo, e: now + PENDING_LOGIN_TTL_MS }
+  if (login.maxAge !== undefined) pending[state]!.m = login.maxAge
   session.parPending = pending
 }
 

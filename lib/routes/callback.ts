@@ -17,7 +17,7 @@ import { regenerateSession, saveSession } from '../session.js'
 import { consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../transaction.js'
 
 /** Takes the pending login named by the callback's `state` out of the session. */
-async function takePendingLogin(req: Request, params: URLSearchParams): Promise<PendingLogin> {
+async function takePendingLogin(req: Request, params: URLSearchParams): Promise<{ state: string; login: PendingLogin }> {
   const state = single(params, 'state')
   if (state === undefined) {
     throw parError('ERR_CALLBACK_INVALID', 'The callback has no single `state` parameter. Start the login again from the login route.')
@@ -31,7 +31,7 @@ async function takePendingLogin(req: Request, params: URLSearchParams): Promise<
   }
   await saveSession(req) // the login is spent even if what follows fails: a replay never reaches the OP
   if (taken.status === 'expired') throw parError('ERR_LOGIN_EXPIRED', 'The pending login expired before the OP sent the browser back. Start the login again.')
-  return taken.login
+  return { state, login: taken.login }
 }
 
 /** RFC 9207 `iss`, `state` and `error=` of the authorization response, before any token request. */
@@ -65,6 +65,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
       expectedState: state,
       expectedNonce: login.n,
       idTokenExpected: true,
+      ...(login.m !== undefined && { maxAge: login.m }),
     })
   } catch (err) {
     throw opError(err, 'token', config.httpTimeout, op.serverMetadata().jwks_uri)
@@ -83,11 +84,26 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
   }
 }
 
-/** New session id for the logged-in user (session fixation); other pending logins (tabs) survive. */
-async function storeUser(req: Request, auth: StoredAuth): Promise<void> {
+/** `afterCallback` must hand back a record to store; anything else would store a user-less login. */
+async function applyAfterCallback(runtime: Runtime, req: Request, res: Response, auth: StoredAuth): Promise<StoredAuth> {
+  const hook = runtime.config.afterCallback
+  if (!hook) return auth
+  const result = await hook(req, res, auth)
+  if (typeof result?.idToken !== 'string' || typeof result.claims !== 'object' || result.claims === null) {
+    throw parError('ERR_AFTER_CALLBACK_INVALID', 'afterCallback must return the record to store (at least `idToken` and `claims`): return the `auth` argument, changed or not.')
+  }
+  return result
+}
+
+/**
+ * New session id for the logged-in user (session fixation); other pending logins (tabs) survive.
+ * `afterCallback` runs in the new session, so what it writes to `req.session` is kept.
+ */
+async function storeUser(runtime: Runtime, req: Request, res: Response, validated: StoredAuth): Promise<void> {
   const otherLogins = remainingPendingLogins(req.session)
   await regenerateSession(req)
   if (otherLogins) req.session.parPending = otherLogins
+  const auth = await applyAfterCallback(runtime, req, res, validated)
   req.session.parAuth = auth
   try {
     await saveSession(req)
@@ -99,16 +115,14 @@ async function storeUser(req: Request, auth: StoredAuth): Promise<void> {
   }
 }
 
-export async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<void> {
+async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<void> {
   const params = rawQuery(req)
-  const login = await takePendingLogin(req, params)
-  const state = params.get('state')!
+  const { state, login } = await takePendingLogin(req, params)
   const op = await runtime.op()
   checkAuthorizationResponse(op, params, state)
-  let auth = await redeemCode(runtime, op, params, state, login)
-  if (runtime.config.afterCallback) auth = await runtime.config.afterCallback(req, res, auth)
-  await storeUser(req, auth)
-  res.redirect(login.r)
+  const auth = await redeemCode(runtime, op, params, state, login)
+  await storeUser(runtime, req, res, auth)
+  if (!res.headersSent) res.redirect(login.r) // afterCallback may have answered itself
 }
 
 /** `GET routes.callback` */

@@ -55,7 +55,8 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
     throw opError(err, 'par', config.httpTimeout)
   }
 
-  addPendingLogin(req.session, state, { codeVerifier, nonce, returnTo })
+  const maxAge = parameters.max_age === undefined ? undefined : Number(parameters.max_age)
+  addPendingLogin(req.session, state, { codeVerifier, nonce, returnTo, maxAge })
   try {
     await saveSession(req)
   } catch (err) {

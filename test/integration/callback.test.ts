@@ -167,6 +167,38 @@ describe('afterCallback', () => {
     }
   })
 
+  test('runs in the new session: what it writes to req.session is kept', async () => {
+    const stack = await startStack({
+      auth: {
+        afterCallback: (req, _res, auth) => {
+          req.session.cookie.maxAge = 60_000
+          ;(req.session as unknown as { greeting: string }).greeting = 'hello'
+          return auth
+        },
+      },
+    })
+    try {
+      const browser = stack.browser()
+      expect((await stack.login(browser)).status).toBe(302)
+      expect(storedSession(stack.store, browser, stack.baseURL)).toMatchObject({ greeting: 'hello', parAuth: { claims: { sub: 'alice' } } })
+    } finally {
+      await stack.close()
+    }
+  })
+
+  test('forgetting to return the record is an error, not a user-less login', async () => {
+    const stack = await startStack({ auth: { afterCallback: (() => undefined) as never } })
+    try {
+      const browser = stack.browser()
+      const answer = await stack.login(browser)
+      expect(answer.status).toBe(500)
+      expect(JSON.parse(answer.body).code).toBe('ERR_AFTER_CALLBACK_INVALID')
+      expect(storedSession(stack.store, browser, stack.baseURL)?.parAuth).toBeUndefined()
+    } finally {
+      await stack.close()
+    }
+  })
+
   test('a throw ends the login with that error and no session', async () => {
     const refusal = Object.assign(new Error('not on the guest list'), { status: 403 })
     const stack = await startStack({ auth: { afterCallback: () => Promise.reject(refusal) } })

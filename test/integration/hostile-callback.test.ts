@@ -49,7 +49,9 @@ describe('refused authorization responses (the token endpoint is never called)',
     ['an empty code', 'RFC 6749 §4.1.2', (p) => p.set('code', ''), 400, 'ERR_CALLBACK_INVALID'],
     ['code given twice', 'RFC 6749 §3.1', (p) => p.append('code', 'second-code'), 400, 'ERR_CALLBACK_INVALID'],
     ['error=access_denied', 'RFC 6749 §4.1.2.1', (p) => (p.delete('code'), p.set('error', 'access_denied')), 400, 'ERR_LOGIN_REFUSED'],
-    ['error together with a code', 'RFC 6749 §4.1.2.1', (p) => p.set('error', 'server_error'), 400, 'ERR_LOGIN_REFUSED'],
+    ['error together with a code', 'RFC 6749 §4.1.2.1', (p) => p.set('error', 'login_required'), 400, 'ERR_LOGIN_REFUSED'],
+    ['error=server_error: the OP failed, not the user', 'RFC 6749 §4.1.2.1', (p) => (p.delete('code'), p.set('error', 'server_error')), 502, 'ERR_OP_SERVER_ERROR'],
+    ['error=temporarily_unavailable', 'RFC 6749 §4.1.2.1', (p) => (p.delete('code'), p.set('error', 'temporarily_unavailable')), 502, 'ERR_OP_SERVER_ERROR'],
     ['a JARM response parameter where none was asked for', 'FAPI2 JARM tests (response mode not requested)', (p) => p.set('response', 'a.b.c'), 400, 'ERR_CALLBACK_INVALID'],
   ]
   test.each(cases)('%s (%s)', async (_name, _source, edit, status, code) => {

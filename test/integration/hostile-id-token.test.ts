@@ -173,9 +173,26 @@ describe('refused ID tokens', () => {
     stack.op.bend.jwks = () => ({ hang: true })
     await expectIdTokenRejected({ httpTimeout: 800 }, 504, 'ERR_OP_TIMEOUT')
   })
+
+  // Core §3.1.2.1 / §3.1.3.7 item 13: a login that asked for max_age must get a fresh enough auth_time.
+  test.each<[string, (claims: Claims) => Claims]>([
+    ['an auth_time older than max_age asked for', (c) => ({ ...c, auth_time: now() - 3600 })],
+    ['no auth_time though max_age was asked for', (c) => ({ ...c, auth_time: undefined })],
+  ])('%s (Core §3.1.3.7)', async (_name, change) => {
+    stack.op.bend.idToken = withClaims(change)
+    await expectIdTokenRejected({ authorizationParams: { scope: 'openid', max_age: '300' } })
+  })
 })
 
 describe('accepted ID tokens (valid variations a strict client must not refuse)', () => {
+  test('an auth_time within the max_age asked for', async () => {
+    stack.op.bend.idToken = withClaims((c) => ({ ...c, auth_time: now() - 100 }))
+    await onApp({ authorizationParams: { scope: 'openid', max_age: '300' } }, async (app) => {
+      const browser = app.browser()
+      await app.expectLoggedIn(await app.login(browser), browser)
+    })
+  })
+
   test('the plain valid token, with the claims stored', async () => {
     const claims = await expectAccepted()
     expect(claims).toMatchObject({ sub: 'alice', iss: stack.op.issuer, aud: HOSTILE_CLIENT_ID })
