@@ -88,19 +88,20 @@ export class ResponseContext {
   }
 
   /**
-   * Starts a login (PAR) and redirects the browser to the OP. Failures go to `next(err)`; the
-   * promise itself never rejects, so it is safe not to await it.
+   * Starts a login (PAR) and redirects the browser to the OP. Failures go to `next(err)`: pass the
+   * calling handler's `next` so they reach the error handlers of its router (default: the `next`
+   * of `auth()`). The promise itself never rejects, so it is safe not to await it.
    *
    * @example
-   * app.get('/sign-in', (req, res) => res.oidc.login({ returnTo: '/dashboard' }))
+   * app.get('/sign-in', (req, res, next) => res.oidc.login({ returnTo: '/dashboard' }, next))
    */
-  login(options?: LoginOptions): Promise<void> {
-    return startLogin(this.#runtime, this.#req, this.#res, options).catch(this.#next)
+  login(options?: LoginOptions, next: NextFunction = this.#next): Promise<void> {
+    return startLogin(this.#runtime, this.#req, this.#res, options).catch(next)
   }
 
-  /** Ends the session (and, with `idpLogout`, the OP's) and redirects. Failures go to `next(err)`. */
-  logout(options?: LogoutOptions): Promise<void> {
-    return logout(this.#runtime, this.#req, this.#res, options).catch(this.#next)
+  /** Ends the session (and, with `idpLogout`, the OP's) and redirects. Failures go to `next(err)`, as with `login`. */
+  logout(options?: LogoutOptions, next: NextFunction = this.#next): Promise<void> {
+    return logout(this.#runtime, this.#req, this.#res, options).catch(next)
   }
 }
 

@@ -27,7 +27,7 @@ export function requiresAuth(): RequestHandler {
       return
     }
     if (isNavigation(req)) {
-      void res.oidc.login({ returnTo: req.originalUrl })
+      void res.oidc.login({ returnTo: req.originalUrl }, next)
       return
     }
     next(parError('ERR_UNAUTHENTICATED', 'Authentication required: log in first (this request is not a browser navigation, so it was not redirected to login).'))
