@@ -1,10 +1,15 @@
 /** Small validators for `auth()` options: each throws `ERR_CONFIG_INVALID` naming the option to fix. */
 
-import { parError } from './errors.js'
+import { parError, type ExpressParError } from './errors.js'
 import { suggest } from './suggest.js'
 
+/** The `ERR_CONFIG_INVALID` error `auth()` throws. */
+export function configError(message: string, cause?: unknown): ExpressParError {
+  return parError('ERR_CONFIG_INVALID', `express-par: ${message}`, cause === undefined ? {} : { cause })
+}
+
 export function invalid(message: string): never {
-  throw parError('ERR_CONFIG_INVALID', `express-par: ${message}`)
+  throw configError(message)
 }
 
 export function checkKeys(given: object, known: readonly string[], where: string): void {

@@ -8,7 +8,7 @@
 import { KeyObject, createPrivateKey, createPublicKey } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, importJWK, type JWK } from 'jose'
 import { modifyAssertion, type ModifyAssertionOptions } from 'openid-client'
-import { parError, type ExpressParError } from './errors.js'
+import { configError } from './config-checks.js'
 
 /** Asymmetric JWS algorithms express-par signs with. */
 export const SIGNING_ALGS = ['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const
@@ -46,11 +46,6 @@ export interface SigningKey {
 }
 
 const KEYGEN_HINT = 'Generate one with `npx express-par keygen`.'
-
-/** The `ERR_CONFIG_INVALID` error `auth()` throws. */
-export function configError(message: string, cause?: unknown): ExpressParError {
-  return parError('ERR_CONFIG_INVALID', `express-par: ${message}`, cause === undefined ? {} : { cause })
-}
 
 function isCryptoKey(value: unknown): value is CryptoKey {
   return typeof globalThis.CryptoKey === 'function' && value instanceof globalThis.CryptoKey
