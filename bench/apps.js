@@ -1,0 +1,63 @@
+// Starting the benchmarked apps, each in its own Node process, and talking to them over IPC.
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url))
+
+/** One app process: `baseURL` once listening, then `configure()`, `storedSessionBytes(sid)`, `stop()`. */
+export async function startApp(name, { execArgv = [] } = {}) {
+  const child = fork(here(`./apps/${name}.js`), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const waiting = new Map()
+  let nextId = 0
+  const once = (type) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message) => {
+        if (message.type !== type) return
+        child.off('message', onMessage)
+        child.off('exit', onExit)
+        resolve(message)
+      }
+      const onExit = (code) => reject(new Error(`${name} exited (${code}) before sending "${type}"`))
+      child.on('message', onMessage)
+      child.once('exit', onExit)
+    })
+  child.on('message', (message) => {
+    if (message.type === 'session') {
+      waiting.get(message.id)?.(message)
+      waiting.delete(message.id)
+    }
+  })
+  const { baseURL } = await once('listening')
+  return {
+    name,
+    baseURL,
+    pid: child.pid,
+    async configure(setup) {
+      const ready = once('ready')
+      child.send({ type: 'configure', setup })
+      await ready
+    },
+    /** The stored session record `sid` as JSON: its size in bytes (0 if none) and the record. */
+    storedSession(sid) {
+      const id = nextId++
+      return new Promise((resolve) => {
+        waiting.set(id, resolve)
+        child.send({ type: 'session', id, sid })
+      })
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.send({ type: 'exit' })
+      })
+    },
+  }
+}
+
+/** express-session's session id from its signed `connect.sid` cookie value (`s:<id>.<signature>`). */
+export function sessionIdOf(cookieValue) {
+  if (!cookieValue) return undefined
+  const value = decodeURIComponent(cookieValue)
+  return value.startsWith('s:') ? value.slice(2, value.lastIndexOf('.')) : undefined
+}

@@ -1,0 +1,43 @@
+// What the three benchmark apps share: each runs in its own process, listens on a free loopback
+// port, tells the parent (over the fork IPC channel) where it is, waits for the OP's coordinates,
+// then builds its Express app. Bench-only introspection (the size of a stored session) also goes
+// over IPC, so the apps carry no extra routes or middleware on the measured path.
+import http from 'node:http'
+
+// oidc-provider and the apps print nothing useful per request; keep the child quiet.
+
+/**
+ * @param {(setup: { baseURL: string, issuer: string, clientID: string, clientSecret: string }) => Promise<{ app: import('express').Express, store?: import('express-session').Store }>} build
+ */
+export async function runChild(build) {
+  const server = http.createServer()
+  server.keepAliveTimeout = 60_000
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const baseURL = `http://127.0.0.1:${server.address().port}`
+  let store
+
+  process.on('message', async (message) => {
+    if (message.type === 'configure') {
+      const built = await build({ baseURL, ...message.setup })
+      store = built.store
+      server.on('request', built.app)
+      process.send({ type: 'ready' })
+    } else if (message.type === 'session') {
+      if (!store) return process.send({ type: 'session', id: message.id, bytes: null })
+      store.get(message.sid, (err, session) => {
+        const bytes = err || !session ? 0 : Buffer.byteLength(JSON.stringify(session))
+        process.send({ type: 'session', id: message.id, bytes, record: session ?? null })
+      })
+    } else if (message.type === 'exit') {
+      server.closeAllConnections()
+      server.close(() => process.exit(0))
+    }
+  })
+  process.send({ type: 'listening', baseURL })
+}
+
+/** The app's error handler: the benchmark treats any error answer as a failed run. */
+export function errorHandler(err, _req, res, _next) {
+  if ((err.status ?? 500) >= 500) console.error(err)
+  res.status(err.status ?? 500).json({ code: err.code ?? 'ERR_UNEXPECTED', message: err.message })
+}

@@ -1,0 +1,128 @@
+// `npm run bench`: express-par beside express-openid-connect (v3, PAR + code flow) and a bare
+// express-session app (the limit), each in its own process, against one in-process oidc-provider
+// that requires PAR. See README "Performance". Knobs (environment): BENCH_LOGINS (40),
+// BENCH_ROUNDS (2), BENCH_SECONDS (5), BENCH_WARMUP (2), BENCH_CONNECTIONS (32),
+// BENCH_CPU_PROF (comma-separated app names to run under node --cpu-prof).
+import { mkdir, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { sessionIdOf, startApp } from './apps.js'
+import { Browser } from './browser.js'
+import { loginOnce } from './logins.js'
+import { startBenchOP } from './op.js'
+import { printReport, summarize } from './report.js'
+import { hammer } from './throughput.js'
+
+const setting = (name, fallback) => {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`)
+  return value
+}
+const options = {
+  logins: setting('BENCH_LOGINS', 40),
+  rounds: setting('BENCH_ROUNDS', 2),
+  seconds: setting('BENCH_SECONDS', 5),
+  warmupSeconds: setting('BENCH_WARMUP', 2),
+  connections: setting('BENCH_CONNECTIONS', 32),
+}
+const profiled = new Set((process.env.BENCH_CPU_PROF ?? '').split(',').filter(Boolean))
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
+const log = (line) => process.stderr.write(`${line}\n`)
+
+/** Protocol-level ID token claims, dropped from the bare app's copy of the user (it serves claims as-is). */
+const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti'])
+
+const NAMES = ['express-par', 'express-openid-connect', 'bare']
+const LOGIN_APPS = ['express-par', 'express-openid-connect']
+
+const loadBefore = os.loadavg()
+const apps = Object.fromEntries(
+  await Promise.all(
+    NAMES.map(async (name) => {
+      const execArgv = profiled.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}profiles`] : []
+      return [name, await startApp(name, { execArgv })]
+    }),
+  ),
+)
+const clients = Object.fromEntries(LOGIN_APPS.map((name) => [name, { clientID: `bench-${name}`, clientSecret: `bench-secret-${name}-0123456789abcdef` }]))
+const op = await startBenchOP(LOGIN_APPS.map((name) => ({ name, baseURL: apps[name].baseURL, ...clients[name] })))
+
+try {
+  await Promise.all(NAMES.map((name) => apps[name].configure({ issuer: op.issuer, ...(clients[name] ?? { clientID: 'none', clientSecret: 'none' }) })))
+
+  // First login per app, alone: sizes, and the discovery/JWKS fetches a cold start needs.
+  const browsers = Object.fromEntries(NAMES.map((name) => [name, new Browser()]))
+  const first = {}
+  for (const name of LOGIN_APPS) {
+    const before = op.fetches(name)
+    const result = await loginOnce(apps[name], browsers[name], { measureSizes: true })
+    const after = op.fetches(name)
+    first[name] = { ...result, fetches: { discovery: after.discovery - before.discovery, jwks: after.jwks - before.jwks } }
+    log(`${name}: first login ok (login ${result.loginMs.toFixed(1)} ms, callback ${result.callbackMs.toFixed(1)} ms)`)
+  }
+
+  // Then many logins, the two apps alternating, each with a fresh app session.
+  const timings = Object.fromEntries(LOGIN_APPS.map((name) => [name, { loginMs: [], callbackMs: [] }]))
+  const fetchesBefore = Object.fromEntries(LOGIN_APPS.map((name) => [name, op.fetches(name)]))
+  for (let i = 0; i < options.logins; i++) {
+    const order = i % 2 ? [...LOGIN_APPS].reverse() : LOGIN_APPS
+    for (const name of order) {
+      const { loginMs, callbackMs } = await loginOnce(apps[name], browsers[name])
+      timings[name].loginMs.push(loginMs)
+      timings[name].callbackMs.push(callbackMs)
+    }
+  }
+  const laterFetches = Object.fromEntries(
+    LOGIN_APPS.map((name) => {
+      const now = op.fetches(name)
+      return [name, { discovery: now.discovery - fetchesBefore[name].discovery, jwks: now.jwks - fetchesBefore[name].jwks }]
+    }),
+  )
+  log(`${options.logins} logins per app done`)
+
+  // The bare app gets the user express-par stored, claims trimmed to the user's.
+  const stored = first['express-par'].sizes.after.record.parAuth
+  const bareUser = { ...stored, claims: Object.fromEntries(Object.entries(stored.claims).filter(([k]) => !PROTOCOL_CLAIMS.has(k))) }
+  const bareBrowser = browsers.bare
+  await bareBrowser.request(`${apps.bare.baseURL}/`)
+  const bareBefore = await apps.bare.storedSession('none')
+  const seeded = await bareBrowser.request(`${apps.bare.baseURL}/bench-login`, { json: bareUser })
+  if (seeded.status !== 204) throw new Error(`bare /bench-login answered ${seeded.status}`)
+  const bareAfter = await apps.bare.storedSession(sessionIdOf(bareBrowser.cookies(apps.bare.baseURL).get('connect.sid')))
+  first.bare = {
+    sizes: {
+      before: { cookieBytes: 0, storedBytes: bareBefore.bytes ?? 0 },
+      after: { cookieBytes: Buffer.byteLength(bareBrowser.cookieHeader(apps.bare.baseURL)), storedBytes: bareAfter.bytes },
+    },
+  }
+
+  // Every app must serve the protected route to its logged-in browser before it is measured.
+  const cookies = {}
+  for (const name of NAMES) {
+    const page = await browsers[name].request(`${apps[name].baseURL}/protected`, { headers: { accept: 'application/json' } })
+    if (page.status !== 200 || JSON.parse(page.body).sub !== 'alice') throw new Error(`${name} /protected answered ${page.status}: ${page.body.slice(0, 200)}`)
+    cookies[name] = browsers[name].cookieHeader(apps[name].baseURL)
+  }
+
+  const load = { connections: options.connections }
+  for (const name of NAMES) await hammer(`${apps[name].baseURL}/protected`, cookies[name], { ...load, seconds: options.warmupSeconds })
+  const throughput = Object.fromEntries(NAMES.map((name) => [name, []]))
+  for (let round = 0; round < options.rounds; round++) {
+    const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length])
+    for (const name of order) {
+      const run = await hammer(`${apps[name].baseURL}/protected`, cookies[name], { ...load, seconds: options.seconds })
+      if (run.non2xx || run.errors) throw new Error(`${name}: ${run.non2xx} non-2xx answers and ${run.errors} errors under load`)
+      throughput[name].push(run)
+      log(`round ${round + 1} ${name}: ${Math.round(run.requestsPerSecond)} req/s, p99 ${run.p99Ms} ms`)
+    }
+  }
+
+  const results = summarize({ options, first, timings, laterFetches, throughput, load: { before: loadBefore, after: os.loadavg() } })
+  printReport(results)
+  await mkdir(resultsDir, { recursive: true })
+  await writeFile(`${resultsDir}latest.json`, `${JSON.stringify(results, null, 2)}\n`)
+  log(`written ${resultsDir}latest.json`)
+} finally {
+  await Promise.all(NAMES.map((name) => apps[name].stop()))
+  await op.close()
+}
