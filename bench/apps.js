@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 
-/** One app process: `baseURL` once listening, then `configure()`, `storedSessionBytes(sid)`, `stop()`. */
+/** One app process: `baseURL` once listening, then `configure()`, `storedSession(sid)`, `cpu()`, `stop()`. */
 export async function startApp(name, { execArgv = [] } = {}) {
   const child = fork(here(`./apps/${name}.js`), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const waiting = new Map()
@@ -22,7 +22,7 @@ export async function startApp(name, { execArgv = [] } = {}) {
       child.once('exit', onExit)
     })
   child.on('message', (message) => {
-    if (message.type === 'session') {
+    if (message.type === 'session' || message.type === 'cpu') {
       waiting.get(message.id)?.(message)
       waiting.delete(message.id)
     }
@@ -43,6 +43,14 @@ export async function startApp(name, { execArgv = [] } = {}) {
       return new Promise((resolve) => {
         waiting.set(id, resolve)
         child.send({ type: 'session', id, sid })
+      })
+    },
+    /** CPU time (user + system, µs) this process used so far, and the requests it received. */
+    cpu() {
+      const id = nextId++
+      return new Promise((resolve) => {
+        waiting.set(id, resolve)
+        child.send({ type: 'cpu', id })
       })
     },
     stop() {

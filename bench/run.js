@@ -1,6 +1,6 @@
 // `npm run bench`: express-par beside express-openid-connect (v3, PAR + code flow) and a bare
 // express-session app (the limit), each in its own process, against one in-process oidc-provider
-// that requires PAR. See README "Performance". Knobs (environment): BENCH_LOGINS (40),
+// that requires PAR. See README "Performance". Knobs (environment): BENCH_LOGINS (100),
 // BENCH_ROUNDS (2), BENCH_SECONDS (5), BENCH_WARMUP (2), BENCH_CONNECTIONS (32),
 // BENCH_CPU_PROF (comma-separated app names to run under node --cpu-prof).
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -19,7 +19,7 @@ const setting = (name, fallback) => {
   return value
 }
 const options = {
-  logins: setting('BENCH_LOGINS', 40),
+  logins: setting('BENCH_LOGINS', 100),
   rounds: setting('BENCH_ROUNDS', 2),
   seconds: setting('BENCH_SECONDS', 5),
   warmupSeconds: setting('BENCH_WARMUP', 2),
@@ -64,6 +64,7 @@ try {
   // Then many logins, the two apps alternating, each with a fresh app session.
   const timings = Object.fromEntries(LOGIN_APPS.map((name) => [name, { loginMs: [], callbackMs: [] }]))
   const fetchesBefore = Object.fromEntries(LOGIN_APPS.map((name) => [name, op.fetches(name)]))
+  const cpuBefore = Object.fromEntries(await Promise.all(LOGIN_APPS.map(async (name) => [name, await apps[name].cpu()])))
   for (let i = 0; i < options.logins; i++) {
     const order = i % 2 ? [...LOGIN_APPS].reverse() : LOGIN_APPS
     for (const name of order) {
@@ -72,6 +73,7 @@ try {
       timings[name].callbackMs.push(callbackMs)
     }
   }
+  for (const name of LOGIN_APPS) timings[name].cpuMicrosPerLogin = ((await apps[name].cpu()).cpuMicros - cpuBefore[name].cpuMicros) / options.logins
   const laterFetches = Object.fromEntries(
     LOGIN_APPS.map((name) => {
       const now = op.fetches(name)
@@ -105,15 +107,15 @@ try {
   }
 
   const load = { connections: options.connections }
-  for (const name of NAMES) await hammer(`${apps[name].baseURL}/protected`, cookies[name], { ...load, seconds: options.warmupSeconds })
+  for (const name of NAMES) await hammer(apps[name], '/protected', cookies[name], { ...load, seconds: options.warmupSeconds })
   const throughput = Object.fromEntries(NAMES.map((name) => [name, []]))
   for (let round = 0; round < options.rounds; round++) {
     const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length])
     for (const name of order) {
-      const run = await hammer(`${apps[name].baseURL}/protected`, cookies[name], { ...load, seconds: options.seconds })
+      const run = await hammer(apps[name], '/protected', cookies[name], { ...load, seconds: options.seconds })
       if (run.non2xx || run.errors) throw new Error(`${name}: ${run.non2xx} non-2xx answers and ${run.errors} errors under load`)
       throughput[name].push(run)
-      log(`round ${round + 1} ${name}: ${Math.round(run.requestsPerSecond)} req/s, p99 ${run.p99Ms} ms`)
+      log(`round ${round + 1} ${name}: ${Math.round(run.requestsPerSecond)} req/s, p99 ${run.p99Ms} ms, ${Math.round(run.cpuMicrosPerRequest)} µs CPU/request`)
     }
   }
 

@@ -4,8 +4,6 @@
 // over IPC, so the apps carry no extra routes or middleware on the measured path.
 import http from 'node:http'
 
-// oidc-provider and the apps print nothing useful per request; keep the child quiet.
-
 /**
  * @param {(setup: { baseURL: string, issuer: string, clientID: string, clientSecret: string }) => Promise<{ app: import('express').Express, store?: import('express-session').Store }>} build
  */
@@ -15,6 +13,8 @@ export async function runChild(build) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const baseURL = `http://127.0.0.1:${server.address().port}`
   let store
+  let requests = 0
+  server.on('request', () => requests++)
 
   process.on('message', async (message) => {
     if (message.type === 'configure') {
@@ -28,6 +28,9 @@ export async function runChild(build) {
         const bytes = err || !session ? 0 : Buffer.byteLength(JSON.stringify(session))
         process.send({ type: 'session', id: message.id, bytes, record: session ?? null })
       })
+    } else if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage()
+      process.send({ type: 'cpu', id: message.id, cpuMicros: user + system, requests })
     } else if (message.type === 'exit') {
       server.closeAllConnections()
       server.close(() => process.exit(0))

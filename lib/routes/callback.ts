@@ -12,6 +12,7 @@ import type { Config, StoredAuth } from '../config.js'
 import { parError } from '../errors.js'
 import { callbackResponseError, opError } from '../op-errors.js'
 import { rawQuery, single } from '../query.js'
+import { redirect } from '../redirect.js'
 import type { Runtime } from '../runtime.js'
 import { regenerateSession, saveSession } from '../session.js'
 import { consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../transaction.js'
@@ -122,7 +123,7 @@ async function finishLogin(runtime: Runtime, req: Request, res: Response): Promi
   checkAuthorizationResponse(op, params, state)
   const auth = await redeemCode(runtime, op, params, state, login)
   await storeUser(runtime, req, res, auth)
-  if (!res.headersSent) res.redirect(login.r) // afterCallback may have answered itself
+  if (!res.headersSent) redirect(res, login.r) // afterCallback may have answered itself
 }
 
 /** `GET routes.callback` */

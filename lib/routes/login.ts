@@ -14,6 +14,7 @@ import { opError } from '../op-errors.js'
 import { single, rawQuery } from '../query.js'
 import { requestObjectParameters } from '../request-object.js'
 import { safeReturnTo } from '../return-to.js'
+import { redirect } from '../redirect.js'
 import type { Runtime } from '../runtime.js'
 import { saveSession } from '../session.js'
 import { addPendingLogin, consumePendingLogin } from '../transaction.js'
@@ -63,7 +64,7 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
     consumePendingLogin(req.session, state) // undone in memory too: a later save cannot store a login the browser never started
     throw err
   }
-  res.redirect(authorizationUrl.href)
+  redirect(res, authorizationUrl.href)
 }
 
 /** `GET routes.login[?returnTo=/path]` */
