@@ -10,6 +10,19 @@ export const fetcherOf = (userAgent = '') => (userAgent.startsWith('express-open
  * @param {Array<{ name: string, baseURL: string, clientID: string, clientSecret: string }>} apps
  */
 export async function startBenchOP(apps) {
+  // The JWKS path is read from the OP's own metadata once it is up; counting starts after that read.
+  const paths = { discovery: '/.well-known/openid-configuration', jwks: undefined }
+  /** counts[app][kind] */
+  const counts = {}
+  const countFetches = async (ctx, next) => {
+    const kind = ctx.path === paths.discovery ? 'discovery' : ctx.path === paths.jwks ? 'jwks' : undefined
+    if (kind && paths.jwks) {
+      const app = fetcherOf(ctx.get('user-agent'))
+      counts[app] ??= { discovery: 0, jwks: 0 }
+      counts[app][kind]++
+    }
+    await next()
+  }
   const op = await startLocalOP({
     clients: apps.map((app) => ({
       client_id: app.clientID,
@@ -17,24 +30,10 @@ export async function startBenchOP(apps) {
       redirect_uris: [`${app.baseURL}/callback`],
       token_endpoint_auth_method: 'client_secret_basic',
     })),
+    middleware: [countFetches],
   })
-  // Read the paths from the OP's own metadata, before counting starts.
-  const metadata = await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json()
-  const paths = { discovery: '/.well-known/openid-configuration', jwks: new URL(metadata.jwks_uri).pathname }
-  /** counts[app][kind] */
-  const counts = {}
-  op.provider.use(async (ctx, next) => {
-    const kind = ctx.path === paths.discovery ? 'discovery' : ctx.path === paths.jwks ? 'jwks' : undefined
-    if (kind) {
-      const app = fetcherOf(ctx.get('user-agent'))
-      counts[app] ??= { discovery: 0, jwks: 0 }
-      counts[app][kind]++
-    }
-    await next()
-  })
-  // Koa composes its middleware when callback() is called: serve with one that includes the counter.
-  op.server.removeAllListeners('request')
-  op.server.on('request', op.provider.callback())
+  const metadata = await (await fetch(`${op.issuer}${paths.discovery}`)).json()
+  paths.jwks = new URL(metadata.jwks_uri).pathname
   /** A copy of the counts so far for `app`. */
   const fetches = (app) => ({ discovery: 0, jwks: 0, ...counts[app] })
   return { ...op, paths, fetches }
