@@ -42,7 +42,10 @@ export class RequestContext {
   get user(): Record<string, unknown> | undefined {
     const claims = this.#auth?.claims
     if (!claims) return undefined
-    return Object.fromEntries(Object.entries(claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)))
+    // A plain loop: read on most authenticated requests, so no intermediate arrays (see bench/).
+    const user: Record<string, unknown> = {}
+    for (const name of Object.keys(claims)) if (!PROTOCOL_CLAIMS.has(name)) user[name] = claims[name]
+    return user
   }
 
   /** The raw ID token. */
