@@ -1,7 +1,7 @@
 // `npm run bench`: express-par beside express-openid-connect (v3, PAR + code flow) and a bare
 // express-session app (the limit), each in its own process, against one in-process oidc-provider
 // that requires PAR. See README "Performance". Knobs (environment): BENCH_LOGINS (100),
-// BENCH_ROUNDS (2), BENCH_SECONDS (5), BENCH_WARMUP (2), BENCH_CONNECTIONS (32),
+// BENCH_ROUNDS (4), BENCH_SECONDS (5), BENCH_WARMUP (2), BENCH_CONNECTIONS (32),
 // BENCH_CPU_PROF (comma-separated app names to run under node --cpu-prof).
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -20,7 +20,7 @@ const setting = (name, fallback) => {
 }
 const options = {
   logins: setting('BENCH_LOGINS', 100),
-  rounds: setting('BENCH_ROUNDS', 2),
+  rounds: setting('BENCH_ROUNDS', 4),
   seconds: setting('BENCH_SECONDS', 5),
   warmupSeconds: setting('BENCH_WARMUP', 2),
   connections: setting('BENCH_CONNECTIONS', 32),
