@@ -31,10 +31,20 @@ export function authorizationParamsProblem(params: Record<string, unknown>): str
     }
     if (typeof value !== 'string') return `\`${key}\` must be a string, got ${typeof value}.`
     if (key === 'max_age' && !/^\d{1,9}$/.test(value)) return `\`max_age\` must be a whole number of seconds, got ${JSON.stringify(value)}.`
+    if (key === 'claims' && !isJsonObject(value)) return '`claims` must be a JSON object (OpenID Connect Core §5.5), as a string.'
   }
   const scope = params.scope
   if (scope !== undefined && !String(scope).split(' ').includes('openid')) {
     return '`scope` must include `openid`: express-par logs users in with OpenID Connect.'
   }
   return undefined
+}
+
+function isJsonObject(value: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(value)
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+  } catch {
+    return false
+  }
 }

@@ -50,6 +50,8 @@ describe('buildConfig refuses', () => {
     ['a code_challenge_method in authorizationParams', { ...valid, authorizationParams: { code_challenge_method: 'plain' } }, /`code_challenge_method`/],
     ['response_type other than code', { ...valid, authorizationParams: { response_type: 'id_token' } }, /`response_type` is set/],
     ['form_post response mode', { ...valid, authorizationParams: { response_mode: 'form_post' } }, /`response_mode` is set/],
+    ['a max_age that is not a whole number', { ...valid, authorizationParams: { max_age: '1h' } }, /`max_age` must be a whole number/],
+    ['claims that are not a JSON object', { ...valid, authorizationParams: { claims: '{id_token' } }, /`claims` must be a JSON object/],
     ['a non-boolean idpLogout', { ...valid, idpLogout: 'yes' }, /`idpLogout` must be a boolean/],
     ['a non-function afterCallback', { ...valid, afterCallback: {} }, /`afterCallback` must be a function/],
   ])('%s', (_name, options, message) => {
@@ -90,9 +92,9 @@ describe('buildConfig accepts', () => {
     const config = buildConfig({
       ...valid,
       routes: { login: false, logout: '/bye', callback: '/auth/cb' },
-      authorizationParams: { scope: 'openid', prompt: 'login', response_type: 'code' },
+      authorizationParams: { scope: 'openid', prompt: 'login', response_type: 'code', max_age: '0', claims: '{"id_token":{"acr":null}}' },
     })
     expect(config.routes).toMatchObject({ login: false, logout: '/bye', callback: '/auth/cb' })
-    expect(config.authorizationParams).toEqual({ scope: 'openid', prompt: 'login', response_type: 'code' })
+    expect(config.authorizationParams).toEqual({ scope: 'openid', prompt: 'login', response_type: 'code', max_age: '0', claims: '{"id_token":{"acr":null}}' })
   })
 })
