@@ -33,3 +33,38 @@ test("requiresAuth reports a failed login through its own next, reaching the rou
   const api401 = await request(app).get('/area/page').set('accept', 'application/json')
   expect(api401.body).toEqual({ handledBy: 'router', code: 'ERR_UNAUTHENTICATED' })
 })
+
+describe('requiresAuth: which unauthenticated requests are sent to login', () => {
+  let app: express.Express
+  beforeAll(async () => {
+    // Discovery at a closed port fails at once: a request sent to login ends in ERR_DISCOVERY_FAILED,
+    // one refused with a 401 in ERR_UNAUTHENTICATED, so the code says which way requiresAuth decided.
+    app = express()
+    app.use(session({ secret: 's', resave: false, saveUninitialized: false }))
+    app.use(auth({ issuerBaseURL: `http://127.0.0.1:${await closedPort()}`, baseURL: 'http://localhost:3000', clientID: 'c', clientSecret: 's', allowInsecureRequests: true }))
+    app.all('/page', requiresAuth(), (_req, res) => res.send('secret'))
+    app.use((err: { code?: string; status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(err.status ?? 500).json({ code: err.code })
+    })
+  })
+
+  const LOGIN = 'ERR_DISCOVERY_FAILED'
+  const REFUSED = 'ERR_UNAUTHENTICATED'
+  test.each<[string, string, Record<string, string>, string]>([
+    ['a navigation (Fetch Metadata)', 'GET', { 'sec-fetch-mode': 'navigate', accept: 'text/html' }, LOGIN],
+    ['a HEAD navigation', 'HEAD', { 'sec-fetch-mode': 'navigate', accept: 'text/html' }, LOGIN],
+    ['a navigation from a browser without Fetch Metadata (Accept asks for HTML)', 'GET', { accept: 'text/html,application/xhtml+xml' }, LOGIN],
+    ['a fetch() that asks for HTML: Sec-Fetch-Mode wins over Accept', 'GET', { 'sec-fetch-mode': 'cors', accept: 'text/html' }, REFUSED],
+    ['a no-cors subresource that accepts anything', 'GET', { 'sec-fetch-mode': 'no-cors', accept: '*/*' }, REFUSED],
+    ['an API client without Fetch Metadata', 'GET', { accept: 'application/json' }, REFUSED],
+    ['a request with neither header', 'GET', {}, REFUSED],
+    ['a form POST navigation: a login redirect would lose its body', 'POST', { 'sec-fetch-mode': 'navigate', accept: 'text/html' }, REFUSED],
+    ['a DELETE', 'DELETE', { 'sec-fetch-mode': 'navigate', accept: 'text/html' }, REFUSED],
+  ])('%s', async (_name, method, headers, code) => {
+    let call = request(app)[method.toLowerCase() as 'get' | 'head' | 'post' | 'delete']('/page')
+    for (const [name, value] of Object.entries(headers)) call = call.set(name, value)
+    const answer = await call
+    expect(answer.status).toBe(code === LOGIN ? 502 : 401)
+    if (method !== 'HEAD') expect(answer.body).toEqual({ code })
+  })
+})
