@@ -1,5 +1,5 @@
 import { EXPRESS_VERSIONS } from '../support/express-versions.js'
-import { sessionId, storedSession } from '../support/session-store.js'
+import { editStoredSession, sessionId, storedSession } from '../support/session-store.js'
 import { startStack, type Stack } from '../support/stack.js'
 import { authorizeAtOP } from '../support/browser.js'
 
@@ -76,6 +76,20 @@ describe.each(EXPRESS_VERSIONS)('login (%s)', (_name, express) => {
     expect(after).not.toBe(before)
     // The pre-login session is gone from the store: a fixated id is worthless.
     expect((stack.store as unknown as { sessions: Record<string, string> }).sessions[before!]).toBeUndefined()
+  })
+
+  test('only other pending logins are carried into the logged-in session: other pre-login data is dropped', async () => {
+    const browser = stack.browser()
+    const other = await stack.authorize(browser, '/login?returnTo=/other')
+    const callbackUrl = await stack.authorize(browser)
+    editStoredSession(stack.store, browser, stack.baseURL, (session) => {
+      ;(session as unknown as Record<string, unknown>).plantedBeforeLogin = 'attacker'
+    })
+    expect((await browser.request(callbackUrl)).status).toBe(302)
+    const stored = storedSession(stack.store, browser, stack.baseURL) as unknown as Record<string, unknown>
+    expect(stored.parAuth).toBeDefined()
+    expect(stored.plantedBeforeLogin).toBeUndefined()
+    expect(Object.keys(stored.parPending as object)).toEqual([new URL(other).searchParams.get('state')])
   })
 
   test('two tabs: logins pending at once complete out of order', async () => {
