@@ -59,6 +59,25 @@ describe('buildConfig refuses', () => {
   })
 })
 
+describe('authorizationParams refuses every parameter express-par sets itself', () => {
+  // Spelled out, not read from RESERVED_AUTHORIZATION_PARAMS: dropping a name from that set must fail here.
+  test.each([
+    'client_id',
+    'redirect_uri',
+    'response_type',
+    'state',
+    'nonce',
+    'code_challenge',
+    'code_challenge_method',
+    'code_verifier',
+    'request',
+    'request_uri',
+    'response_mode',
+  ])('%s', (name) => {
+    expect(configError({ ...valid, authorizationParams: { [name]: 'x' } }).message).toContain(`\`${name}\` is set by express-par`)
+  })
+})
+
 describe('buildConfig accepts', () => {
   test('defaults', () => {
     const config = buildConfig(valid)
