@@ -1,3 +1,5 @@
+import net from 'node:net'
+import type { AddressInfo } from 'node:net'
 import express from 'express'
 import express4 from 'express4'
 import session from 'express-session'
@@ -43,4 +45,25 @@ describe.each([
     })
     expect((await request(app).get('/')).body).toEqual({ value: 'replaced' })
   })
+})
+
+test('res.oidc.login refuses an authorization parameter express-par sets itself, before any OP request', async () => {
+  // Nothing listens at the issuer: had the login gone on, it would end in ERR_DISCOVERY_FAILED.
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  const app = express()
+  app.use(session({ secret: 's', resave: false, saveUninitialized: false }))
+  app.use(auth({ issuerBaseURL: `http://127.0.0.1:${port}`, baseURL: 'http://localhost:3000', clientID: 'c', clientSecret: 's', allowInsecureRequests: true }))
+  app.get('/sign-in', (req, res, next) => {
+    void res.oidc.login({ authorizationParams: { [String(req.query.name)]: 'x' } }, next)
+  })
+  app.use((err: { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).json({ code: err.code })
+  })
+  for (const name of ['code_challenge_method', 'state', 'redirect_uri', 'request_uri']) {
+    const answer = await request(app).get(`/sign-in?name=${name}`)
+    expect(answer.body).toEqual({ code: 'ERR_LOGIN_OPTIONS_INVALID' })
+  }
 })
