@@ -66,6 +66,14 @@ describe('refused authorization responses (the token endpoint is never called)',
     expect(err.errorDescription).toBe(html)
   })
 
+  test.each(['server_error', 'temporarily_unavailable'])('the error_description of an OP failure (error=%s) never reaches the message either', async (error) => {
+    const html = '<img src=x onerror=alert(1)>'
+    await expectRefusedBeforeTokenEndpoint((p) => (p.delete('code'), p.set('error', error), p.set('error_description', html)), 502, 'ERR_OP_SERVER_ERROR')
+    const err = stack.errors.at(-1)!
+    expect(err.message).not.toMatch(/[<>]|onerror/)
+    expect(err).toMatchObject({ error, errorDescription: html })
+  })
+
   test('a callback with no query and no session', async () => {
     const browser = stack.browser()
     await stack.expectRejected(await browser.request(`${stack.baseURL}/callback`), browser, 400, 'ERR_CALLBACK_INVALID')

@@ -71,6 +71,14 @@ describe('refused token responses', () => {
     expect(stack.errors.at(-1)!.message).not.toMatch(/[<>]|script/)
   })
 
+  test('an error code that is not OAuth-shaped is kept on the error but never put in the message', async () => {
+    const html = '<script>alert(1)</script>'
+    await expectCallbackFails(() => ({ status: 400, body: { error: html, error_description: html } }), 502, 'ERR_TOKEN_REQUEST_FAILED')
+    const err = stack.errors.at(-1)!
+    expect(err.message).not.toMatch(/[<>]|script/)
+    expect(err).toMatchObject({ error: html, errorDescription: html })
+  })
+
   test('a token endpoint that never answers is bounded by httpTimeout -> 504 ERR_OP_TIMEOUT', async () => {
     const started = performance.now()
     await expectCallbackFails(() => ({ hang: true }), 504, 'ERR_OP_TIMEOUT')
