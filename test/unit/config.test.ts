@@ -35,6 +35,8 @@ describe('buildConfig refuses', () => {
     ['an http issuer', { ...valid, issuerBaseURL: 'http://op.example.com' }, /http: URL .* `allowInsecureRequests: true`/],
     ['an http baseURL off loopback', { ...valid, baseURL: 'http://app.example.com' }, /`baseURL` is an http: URL/],
     ['a relative issuer', { ...valid, issuerBaseURL: 'op.example.com' }, /must be an absolute URL/],
+    ['an issuer that is neither https: nor http:', { ...valid, issuerBaseURL: 'ftp://op.example.com' }, /`issuerBaseURL` must be an https: URL, got ftp:/],
+    ['a baseURL that is neither https: nor http:', { ...valid, baseURL: 'file:///srv/app' }, /`baseURL` must be an https: URL, got file:/],
     ['an issuer with a query', { ...valid, issuerBaseURL: 'https://op.example.com/?a=b' }, /must not have a query/],
     ['an unsupported clientAuthMethod', { ...valid, clientAuthMethod: 'tls_client_auth' }, /`clientAuthMethod` must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt/],
     ['a public client', { ...valid, clientAuthMethod: 'none' }, /`clientAuthMethod: 'none'` \(a public client\) is refused: PAR/],
