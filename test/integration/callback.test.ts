@@ -199,6 +199,22 @@ describe('afterCallback', () => {
     }
   })
 
+  test('a returned record without an idToken string or a claims object is an error too', async () => {
+    let record: unknown
+    const stack = await startStack({ auth: { afterCallback: (() => record) as never } })
+    try {
+      for (const bad of [{ idToken: 'x' }, { idToken: 'x', claims: null }, { idToken: 'x', claims: 'sub=alice' }, { claims: { sub: 'alice' } }, 'alice']) {
+        record = bad
+        const browser = stack.browser()
+        const answer = await stack.login(browser)
+        expect(JSON.parse(answer.body).code).toBe('ERR_AFTER_CALLBACK_INVALID')
+        expect(storedSession(stack.store, browser, stack.baseURL)?.parAuth).toBeUndefined()
+      }
+    } finally {
+      await stack.close()
+    }
+  })
+
   test('a throw ends the login with that error and no session', async () => {
     const refusal = Object.assign(new Error('not on the guest list'), { status: 403 })
     const stack = await startStack({ auth: { afterCallback: () => Promise.reject(refusal) } })
