@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { SessionData } from 'express-session'
 import { FailingStore } from '../support/failing-store.js'
+import { storedSession } from '../support/session-store.js'
 import { startStack, type Stack } from '../support/stack.js'
 import type { TestBrowser } from '../support/browser.js'
 
@@ -61,6 +62,31 @@ test('a store that fails to save at login: 500 ERR_SESSION_STORE, no redirect to
   expect(errorOf(page).code).toBe('ERR_SESSION_STORE')
   expect(store.failed.at(-1)).toBe('set')
   expect(await storedWith('parPending')).toBe(before)
+})
+
+test('a login whose save failed is undone in memory too: a later save in the same request stores no login the browser never started', async () => {
+  // An app error handler that writes to the session (a flash message) makes express-session save it again as the response ends.
+  const flashStore = new FailingStore()
+  const flashing = await startStack({
+    store: flashStore,
+    errorMiddleware: (err, req, _res, next) => {
+      ;(req.session as unknown as { flash: string }).flash = (err as { code: string }).code
+      next(err)
+    },
+  })
+  try {
+    const browser = flashing.browser()
+    expect((await browser.request(`${flashing.baseURL}/login`)).status).toBe(302)
+    const started = Object.keys(storedSession(flashStore, browser, flashing.baseURL)!.parPending!)
+    flashStore.failOn('set')
+    const page = await browser.request(`${flashing.baseURL}/login`)
+    expect(errorOf(page).code).toBe('ERR_SESSION_STORE')
+    const stored = storedSession(flashStore, browser, flashing.baseURL)!
+    expect((stored as unknown as { flash: string }).flash).toBe('ERR_SESSION_STORE') // the later save happened
+    expect(Object.keys(stored.parPending!)).toEqual(started)
+  } finally {
+    await flashing.close()
+  }
 })
 
 test('a store that fails to save the consumed login at the callback: 500 ERR_SESSION_STORE before any token request', async () => {

@@ -25,6 +25,8 @@ export interface StackOptions {
   opConfiguration?: Record<string, unknown>
   /** The session store (a fresh MemoryStore by default). */
   store?: MemoryStore
+  /** An app error middleware run before the test's own error handler (which records and answers). */
+  errorMiddleware?: (err: unknown, req: express5.Request, res: express5.Response, next: express5.NextFunction) => void
 }
 
 export interface Stack {
@@ -104,6 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   app.get('/protected', requiresAuth(), (req, res) => {
     res.json({ user: req.oidc.user, idTokenClaims: req.oidc.idTokenClaims, accessToken: req.oidc.accessToken?.access_token })
   })
+  if (options.errorMiddleware) app.use(options.errorMiddleware)
   app.use((err: ExpressParError, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
     errors.push(err)
     res.status(err.status ?? 500).json({ code: err.code ?? 'UNEXPECTED', message: err.message })
