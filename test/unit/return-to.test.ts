@@ -29,6 +29,12 @@ describe('safeReturnTo', () => {
     ['a dot-dot segment before a double slash', '/..//evil.example/x'],
     ['an encoded dot segment', '/%2e//evil.example'],
     ['a path that climbs into a double slash', '/a/..//evil.example'],
+    // Refused as given, before URL parsing would quietly rewrite them into something else:
+    ['a protocol-relative URL naming the app itself', '//app.example.com/x'],
+    ['a backslash inside the path', '/a\\b'],
+    ['a C0 control character', '/a\u0001b'],
+    ['a tab inside the path', '/a\tb'],
+    ['a DEL character', '/a\u007fb'],
   ])('refuses %s', (_name, value) => {
     expect(safeReturnTo(value, base)).toBe('/')
   })
