@@ -59,6 +59,7 @@ describe('refused token responses', () => {
     ['expires_in that is not a number', body((b) => ({ ...b, expires_in: 'one hour' })), 502, 'ERR_TOKEN_RESPONSE_INVALID'],
     ['refresh_token that is not a string', body((b) => ({ ...b, refresh_token: { value: 'x' } })), 502, 'ERR_TOKEN_RESPONSE_INVALID'],
     ['scope that is not a string', body((b) => ({ ...b, scope: ['openid'] })), 502, 'ERR_TOKEN_RESPONSE_INVALID'],
+    ['no id_token (OpenID Connect Core §3.1.3.3)', body(({ id_token: _, ...b }) => b), 502, 'ERR_ID_TOKEN_INVALID'],
     ['id_token that is not a string', body((b) => ({ ...b, id_token: { alg: 'none' } })), 502, 'ERR_ID_TOKEN_INVALID'],
     ['a token endpoint that drops the connection', () => ({ reset: true }), 502, 'ERR_OP_UNREACHABLE'],
   ]
