@@ -5,22 +5,11 @@
  * §4.7 (CSRF, code injection), RFC 6749 §4.1.2 / §3.1 (parameters), OIDC RP `rp-state`.
  */
 
-import { PATHS, startHostileStack, type HostileStack } from '../support/hostile-stack.js'
+import { PATHS, startHostileStack, useHostileStack } from '../support/hostile-stack.js'
 import { startStack } from '../support/stack.js'
 import type { TestBrowser } from '../support/browser.js'
 
-let stack: HostileStack
-
-beforeAll(async () => {
-  stack = await startHostileStack()
-})
-afterAll(async () => {
-  await stack.close()
-})
-beforeEach(async () => {
-  await stack.op.reset()
-  stack.store.clear()
-})
+const stack = useHostileStack()
 
 /** The callback URL the OP sent, with its query changed by `edit`. */
 async function tamperedCallback(browser: TestBrowser, edit: (params: URLSearchParams) => void): Promise<string> {

@@ -8,20 +8,9 @@ import { createSecretKey } from 'node:crypto'
 import { SignJWT, exportSPKI } from 'jose'
 import { HOSTILE_CLIENT_ID, HOSTILE_CLIENT_SECRET, type IdTokenContext } from '../support/hostile-op.js'
 import type { AuthOptions } from 'express-par'
-import { PATHS, startHostileStack, type HostileStack } from '../support/hostile-stack.js'
+import { PATHS, startHostileStack, useHostileStack, type HostileStack } from '../support/hostile-stack.js'
 
-let stack: HostileStack
-
-beforeAll(async () => {
-  stack = await startHostileStack({ auth: { clockTolerance: 60 } })
-})
-afterAll(async () => {
-  await stack.close()
-})
-beforeEach(async () => {
-  await stack.op.reset()
-  stack.store.clear()
-})
+const stack = useHostileStack({ auth: { clockTolerance: 60 } })
 
 type Claims = Record<string, unknown>
 const withClaims = (change: (claims: Claims) => Claims) => (c: IdTokenContext) => c.sign(change({ ...c.claims }))

@@ -5,21 +5,10 @@
  */
 
 import type { Answer } from '../support/hostile-op.js'
-import { PATHS, startHostileStack, type HostileStack } from '../support/hostile-stack.js'
+import { PATHS, useHostileStack } from '../support/hostile-stack.js'
 
 const HTTP_TIMEOUT = 700
-let stack: HostileStack
-
-beforeAll(async () => {
-  stack = await startHostileStack({ auth: { httpTimeout: HTTP_TIMEOUT } })
-})
-afterAll(async () => {
-  await stack.close()
-})
-beforeEach(async () => {
-  await stack.op.reset()
-  stack.store.clear()
-})
+const stack = useHostileStack({ auth: { httpTimeout: HTTP_TIMEOUT } })
 
 type Body = Record<string, unknown>
 /** Bends the valid token response body. */

@@ -118,6 +118,23 @@ export async function startHostileStack(options: { auth?: Partial<AuthOptions>; 
   return stack
 }
 
+/**
+ * One hostile stack shared by a test file: started before its tests, reset (OP bends, request log,
+ * session store) before each, closed after them. The returned object always reaches that stack.
+ */
+export function useHostileStack(options: Parameters<typeof startHostileStack>[0] = {}): HostileStack {
+  let current: HostileStack | undefined
+  beforeAll(async () => {
+    current = await startHostileStack(options)
+  })
+  afterAll(() => current?.close())
+  beforeEach(async () => {
+    await current!.op.reset()
+    current!.store.clear()
+  })
+  return new Proxy({} as HostileStack, { get: (_target, key) => Reflect.get(current!, key) })
+}
+
 function safeCode(body: string): string | undefined {
   try {
     return (JSON.parse(body) as { code?: string }).code
