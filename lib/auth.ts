@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { createOpClient } from './client.js'
-import { buildConfig, type AuthOptions } from './config.js'
+import { createOpClient } from './op/discovery.js'
+import { buildConfig, type AuthOptions } from './config/options.js'
 import { RequestContext, ResponseContext } from './context.js'
 import { parError } from './errors.js'
 import { callbackRoute } from './routes/callback.js'

@@ -4,7 +4,7 @@
  */
 
 import type { NextFunction, Request, Response } from 'express'
-import type { StoredAuth } from './config.js'
+import type { StoredAuth } from './config/options.js'
 import { startLogin, type LoginOptions } from './routes/login.js'
 import { logout, type LogoutOptions } from './routes/logout.js'
 import type { Runtime } from './runtime.js'

@@ -1,5 +1,5 @@
-import type { Config } from './config.js'
-import type { OpConfiguration } from './client.js'
+import type { Config } from './config/options.js'
+import type { OpConfiguration } from './op/discovery.js'
 
 /** What the route handlers share for one `auth()` instance: its config and its OP. */
 export interface Runtime {

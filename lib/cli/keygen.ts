@@ -6,7 +6,7 @@
 
 import { parseArgs } from 'node:util'
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose'
-import { SIGNING_ALGS, type SigningAlg } from '../keys.js'
+import { SIGNING_ALGS, type SigningAlg } from '../op/keys.js'
 
 export type KeyFormat = 'pem' | 'jwk'
 

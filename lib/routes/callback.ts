@@ -8,14 +8,14 @@
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
-import type { Config, StoredAuth } from '../config.js'
+import type { Config, StoredAuth } from '../config/options.js'
 import { parError } from '../errors.js'
-import { callbackResponseError, opError } from '../op-errors.js'
-import { rawQuery, single } from '../query.js'
-import { redirect } from '../redirect.js'
+import { callbackResponseError, opError } from '../op/op-errors.js'
+import { rawQuery, single } from '../http/query.js'
+import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
-import { regenerateSession, saveSession } from '../session.js'
-import { consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../transaction.js'
+import { regenerateSession, saveSession } from '../session/store-calls.js'
+import { consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../session/pending-logins.js'
 
 /** Takes the pending login named by the callback's `state` out of the session. */
 async function takePendingLogin(req: Request, params: URLSearchParams): Promise<{ state: string; login: PendingLogin }> {

@@ -5,8 +5,8 @@
  */
 
 import type { Request, Response } from 'express'
-import type { Config } from '../config.js'
-import type { PublicJwk, SigningKey } from '../keys.js'
+import type { Config } from '../config/options.js'
+import type { PublicJwk, SigningKey } from '../op/keys.js'
 
 /** The JWK Set of `config`'s signing keys, one entry per distinct key id. */
 export async function publicJwks(config: Config): Promise<{ keys: PublicJwk[] }> {

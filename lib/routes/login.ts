@@ -7,17 +7,17 @@
 
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
-import { authorizationParamsProblem } from '../authorization-params.js'
-import type { AuthorizationParams } from '../config.js'
+import { authorizationParamsProblem } from '../config/authorization-params.js'
+import type { AuthorizationParams } from '../config/options.js'
 import { parError } from '../errors.js'
-import { opError } from '../op-errors.js'
-import { single, rawQuery } from '../query.js'
-import { requestObjectParameters } from '../request-object.js'
-import { safeReturnTo } from '../return-to.js'
-import { redirect } from '../redirect.js'
+import { opError } from '../op/op-errors.js'
+import { single, rawQuery } from '../http/query.js'
+import { requestObjectParameters } from '../op/request-object.js'
+import { safeReturnTo } from '../http/return-to.js'
+import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
-import { saveSession } from '../session.js'
-import { addPendingLogin, consumePendingLogin } from '../transaction.js'
+import { saveSession } from '../session/store-calls.js'
+import { addPendingLogin, consumePendingLogin } from '../session/pending-logins.js'
 
 export interface LoginOptions {
   /** Same-origin path to land on after login; anything else falls back to `/`. */

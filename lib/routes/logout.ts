@@ -6,12 +6,12 @@
 
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
-import { appURL } from '../config.js'
+import { appURL } from '../config/options.js'
 import { parError } from '../errors.js'
-import { rawQuery, single } from '../query.js'
-import { safeReturnTo } from '../return-to.js'
+import { rawQuery, single } from '../http/query.js'
+import { safeReturnTo } from '../http/return-to.js'
 import type { Runtime } from '../runtime.js'
-import { destroySession } from '../session.js'
+import { destroySession } from '../session/store-calls.js'
 
 export interface LogoutOptions {
   /** Same-origin path to land on after logout. Default `routes.postLogoutRedirect`. */

@@ -8,7 +8,7 @@
 
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { MAX_PENDING_LOGINS } from '../../lib/transaction.js'
+import { MAX_PENDING_LOGINS } from '../../lib/session/pending-logins.js'
 import { startStack, type Stack } from '../support/stack.js'
 import type { TestBrowser } from '../support/browser.js'
 

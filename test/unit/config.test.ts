@@ -1,4 +1,4 @@
-import { buildConfig, type AuthOptions } from '../../lib/config.js'
+import { buildConfig, type AuthOptions } from '../../lib/config/options.js'
 import { ExpressParError } from '../../lib/errors.js'
 
 const valid: AuthOptions = {

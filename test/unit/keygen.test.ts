@@ -1,6 +1,6 @@
 import type { JWK } from 'jose'
 import { main } from '../../lib/cli/keygen.js'
-import { buildConfig } from '../../lib/config.js'
+import { buildConfig } from '../../lib/config/options.js'
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = ''

@@ -1,8 +1,8 @@
 import { createPublicKey, createSecretKey, generateKeyPairSync, KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
-import { buildConfig, type AuthOptions } from '../../lib/config.js'
+import { buildConfig, type AuthOptions } from '../../lib/config/options.js'
 import { ExpressParError } from '../../lib/errors.js'
-import { assertionOptions, chooseAlg, loadSigningKey, type SigningKey } from '../../lib/keys.js'
+import { assertionOptions, chooseAlg, loadSigningKey, type SigningKey } from '../../lib/op/keys.js'
 import { modifyAssertion } from 'openid-client'
 
 const base: AuthOptions = {

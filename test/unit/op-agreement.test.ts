@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { createClientAuthentication, resolveClientAuth } from '../../lib/client-auth.js'
+import { createClientAuthentication, resolveClientAuth } from '../../lib/op/client-auth.js'
 import { ExpressParError } from '../../lib/errors.js'
-import { loadSigningKey } from '../../lib/keys.js'
-import { checkRequestObjects } from '../../lib/request-object.js'
+import { loadSigningKey } from '../../lib/op/keys.js'
+import { checkRequestObjects } from '../../lib/op/request-object.js'
 
 // What discovery checks once the OP's metadata is known (the integration tests show the same
 // errors reaching the app at the first login).

@@ -4,7 +4,7 @@
  * look for one); these pin the sanitising itself, so a dependency update cannot bring markup in.
  */
 
-import { opError } from '../../lib/op-errors.js'
+import { opError } from '../../lib/op/op-errors.js'
 
 test('angle brackets in a wrapped message never reach the message', () => {
   const err = opError(new Error('invalid response encountered', { cause: new Error('unexpected value <script>alert(1)</script>') }), 'token', 1000)

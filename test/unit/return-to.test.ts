@@ -1,4 +1,4 @@
-import { safeReturnTo } from '../../lib/return-to.js'
+import { safeReturnTo } from '../../lib/http/return-to.js'
 
 const base = new URL('https://app.example.com')
 

@@ -1,4 +1,4 @@
-import { suggest } from '../../lib/suggest.js'
+import { suggest } from '../../lib/config/suggest.js'
 
 const known = ['issuerBaseURL', 'baseURL', 'clientID', 'clientSecret', 'httpTimeout']
 

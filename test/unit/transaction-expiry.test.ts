@@ -4,7 +4,7 @@
  */
 
 import type { Session, SessionData } from 'express-session'
-import { MAX_PENDING_LOGINS, PENDING_LOGIN_TTL_MS, addPendingLogin, consumePendingLogin } from '../../lib/transaction.js'
+import { MAX_PENDING_LOGINS, PENDING_LOGIN_TTL_MS, addPendingLogin, consumePendingLogin } from '../../lib/session/pending-logins.js'
 
 type AnySession = Session & Partial<SessionData>
 const newSession = () => ({}) as AnySession

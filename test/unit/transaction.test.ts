@@ -5,7 +5,7 @@ import {
   MAX_PENDING_LOGINS,
   PENDING_LOGIN_TTL_MS,
   remainingPendingLogins,
-} from '../../lib/transaction.js'
+} from '../../lib/session/pending-logins.js'
 
 const newSession = () => ({}) as Session & Partial<SessionData>
 const login = (n: number) => ({ codeVerifier: `verifier-${n}`, nonce: `nonce-${n}`, returnTo: `/page-${n}` })

@@ -1,6 +1,6 @@
 /** Small validators for `auth()` options: each throws `ERR_CONFIG_INVALID` naming the option to fix. */
 
-import { parError, type ExpressParError } from './errors.js'
+import { parError, type ExpressParError } from '../errors.js'
 import { suggest } from './suggest.js'
 
 /** The `ERR_CONFIG_INVALID` error `auth()` throws. */

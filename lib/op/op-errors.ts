@@ -4,7 +4,7 @@
  */
 
 import { AuthorizationResponseError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client'
-import { ExpressParError, parError, type ErrorCode } from './errors.js'
+import { ExpressParError, parError, type ErrorCode } from '../errors.js'
 
 /** The OP call an error came from. */
 export type OpStep = 'discovery' | 'par' | 'token'

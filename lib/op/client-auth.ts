@@ -7,7 +7,7 @@
 
 import * as client from 'openid-client'
 import { assertionOptions, chooseAlg, loadSigningKey, type SigningKey } from './keys.js'
-import { configError } from './config-checks.js'
+import { configError } from '../config/checks.js'
 
 /** How the client authenticates at the PAR and token endpoints. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt'

@@ -7,7 +7,7 @@
 
 import * as client from 'openid-client'
 import { assertionOptions, chooseAlg, type SigningAlg, type SigningKey } from './keys.js'
-import { configError } from './config-checks.js'
+import { configError } from '../config/checks.js'
 
 type ServerMetadata = Pick<client.ServerMetadata, 'issuer' | 'request_object_signing_alg_values_supported' | 'require_signed_request_object'>
 

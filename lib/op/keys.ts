@@ -8,7 +8,7 @@
 import { KeyObject, createPrivateKey, createPublicKey } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, importJWK, type JWK } from 'jose'
 import { modifyAssertion, type ModifyAssertionOptions } from 'openid-client'
-import { configError } from './config-checks.js'
+import { configError } from '../config/checks.js'
 
 /** Asymmetric JWS algorithms express-par signs with. */
 export const SIGNING_ALGS = ['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const

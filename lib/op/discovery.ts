@@ -6,8 +6,8 @@
 
 import * as client from 'openid-client'
 import { createClientAuthentication, type ClientAuthentication } from './client-auth.js'
-import type { Config } from './config.js'
-import { parError } from './errors.js'
+import type { Config } from '../config/options.js'
+import { parError } from '../errors.js'
 import { opError } from './op-errors.js'
 import { checkRequestObjects } from './request-object.js'
 

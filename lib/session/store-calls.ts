@@ -5,8 +5,8 @@
  */
 
 import type { Request } from 'express'
-import { parError } from './errors.js'
-import type { StoredAuth } from './config.js'
+import { parError } from '../errors.js'
+import type { StoredAuth } from '../config/options.js'
 
 declare module 'express-session' {
   interface SessionData {

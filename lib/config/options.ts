@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express'
-import { resolveClientAuth, type ClientAuthConfig, type ClientAuthMethod } from './client-auth.js'
+import { resolveClientAuth, type ClientAuthConfig, type ClientAuthMethod } from '../op/client-auth.js'
 import { authorizationParamsProblem } from './authorization-params.js'
-import { checkKeys, defined, invalid, isLoopback, parseURL, positiveNumber, requireString, routePath } from './config-checks.js'
-import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput } from './keys.js'
+import { checkKeys, defined, invalid, isLoopback, parseURL, positiveNumber, requireString, routePath } from './checks.js'
+import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput } from '../op/keys.js'
 
 /** Authorization request parameters sent to the OP (inside the pushed request). */
 export interface AuthorizationParams {
