@@ -83,7 +83,7 @@ try {
   log(`${options.logins} logins per app done`)
 
   // The bare app gets the user express-par stored, claims trimmed to the user's.
-  const stored = first['express-par'].sizes.after.record.parAuth
+  const stored = first['express-par'].sizes.after.record.expressPar.default.login.auth
   const bareUser = { ...stored, claims: Object.fromEntries(Object.entries(stored.claims).filter(([k]) => !PROTOCOL_CLAIMS.has(k))) }
   const bareBrowser = browsers.bare
   await bareBrowser.request(`${apps.bare.baseURL}/`)

@@ -1,24 +1,27 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { createOpClient } from './op/discovery.js'
 import { buildConfig, type AuthOptions } from './config/options.js'
-import { RequestContext, ResponseContext } from './context.js'
+import { installContextGetters } from './context.js'
 import { parError } from './errors.js'
+import { createOpClient } from './op/discovery.js'
+import { enterScope } from './request-scope.js'
 import { callbackRoute } from './routes/callback.js'
 import { jwksRoute } from './routes/jwks.js'
 import { loginRoute } from './routes/login.js'
 import { logoutRoute } from './routes/logout.js'
 import type { Runtime } from './runtime.js'
+import { CoordinationClient } from './session/coordination.js'
+import { guardSessionSave } from './session/save-guard.js'
 
 type Route = (req: Request, res: Response, next: NextFunction) => void
 
 /**
  * The express-par middleware: validates `options` at once (throwing `ERR_CONFIG_INVALID`), then
  * serves `GET routes.login`, `GET routes.callback`, `GET routes.logout` (and `GET routes.jwks` when
- * enabled), and sets `req.oidc` / `res.oidc` on every request. Needs express-session registered
- * before it.
+ * enabled), and makes `req.oidc` / `res.oidc` available. Needs express-session registered before it.
  *
- * Any other request costs one exact path lookup and two small objects: nothing is parsed,
- * verified or fetched on the way through.
+ * Any other request costs one exact path lookup and a WeakMap entry that says which instance it
+ * belongs to: nothing is parsed, verified or fetched on the way through, and the contexts are
+ * built only when the app reads them.
  *
  * @example
  * ```ts
@@ -29,7 +32,11 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
  */
 export function auth(options: AuthOptions): RequestHandler {
   const config = buildConfig(options)
-  const runtime: Runtime = { config, op: createOpClient(config) }
+  const runtime: Runtime = {
+    config,
+    op: createOpClient(config),
+    coordination: new CoordinationClient(config.coordination, config.name, config.httpTimeout),
+  }
   const routes = new Map<string, Route>()
   if (config.routes.login) routes.set(config.routes.login, loginRoute(runtime))
   routes.set(config.routes.callback, callbackRoute(runtime))
@@ -46,8 +53,13 @@ export function auth(options: AuthOptions): RequestHandler {
       )
       return
     }
-    req.oidc = new RequestContext(req)
-    res.oidc = new ResponseContext(runtime, req, res, next)
+    installContextGetters(req, res)
+    const conflict = enterScope(req, runtime, next)
+    if (conflict) {
+      next(conflict)
+      return
+    }
+    if (req.session.expressPar !== undefined) guardSessionSave(req)
     const route = req.method === 'GET' ? routes.get(req.path) : undefined
     if (route) route(req, res, next)
     else next()

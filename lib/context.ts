@@ -1,13 +1,23 @@
 /**
- * `req.oidc` and `res.oidc`: small objects made on every request, whose members read the session
- * only when asked. Nothing here parses or verifies a token: the callback stored validated claims.
+ * `req.oidc` and `res.oidc`: getters on Express's request and response prototypes, which build a
+ * small context for the `auth()` instance in scope (request-scope.ts) when first read. A request
+ * that never reads them pays nothing; nothing here parses or verifies a token (the callback
+ * stored validated claims), and nothing reads the store.
  */
 
+import { IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, Response } from 'express'
+
+type FetchResponse = globalThis.Response
 import type { StoredAuth } from './config/options.js'
+import { currentScope } from './request-scope.js'
 import { startLogin, type LoginOptions } from './routes/login.js'
 import { logout, type LogoutOptions } from './routes/logout.js'
 import type { Runtime } from './runtime.js'
+import { liveLogin } from './session/lifetimes.js'
+import type { Login } from './session/state.js'
+import { refreshLogin } from './session/refresh.js'
+import { fetchResource, type ResourceRequestInit } from './op/resource.js'
 
 /** ID token claims about the protocol rather than the user; left out of `req.oidc.user`. */
 const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti'])
@@ -19,28 +29,50 @@ export interface AccessToken {
   /** Seconds until expiry (0 once expired), or `undefined` if the OP sent no `expires_in`. */
   expires_in: number | undefined
   isExpired(): boolean
+  /**
+   * Refreshes the tokens now with the refresh token (single-flight: concurrent calls of one
+   * session, on any instance, share one refresh grant) and resolves to the new access token.
+   */
+  refresh(): Promise<AccessToken>
 }
 
-/** `req.oidc`: who is logged in, read lazily from the session. */
+function accessTokenOf(runtime: Runtime, req: Request, auth: StoredAuth): AccessToken | undefined {
+  if (!auth.accessToken) return undefined
+  const expiresAt = auth.expiresAt
+  const remaining = () => (expiresAt === undefined ? undefined : Math.max(0, expiresAt - Math.floor(Date.now() / 1000)))
+  return {
+    access_token: auth.accessToken,
+    token_type: auth.tokenType,
+    expires_in: remaining(),
+    isExpired: () => remaining() === 0,
+    refresh: async () => accessTokenOf(runtime, req, (await refreshLogin(runtime, req)).auth)!,
+  }
+}
+
+/** `req.oidc`: who is logged in at the instance in scope, read lazily from the session. */
 export class RequestContext {
+  readonly #runtime: Runtime
   readonly #req: Request
 
-  constructor(req: Request) {
+  constructor(runtime: Runtime, req: Request) {
+    this.#runtime = runtime
     this.#req = req
   }
 
-  get #auth(): StoredAuth | undefined {
-    return this.#req.session?.parAuth
+  /** The live login (lifetimes applied: an expired login is removed here). */
+  get #login(): Login | undefined {
+    const session = this.#req.session
+    return session === undefined ? undefined : liveLogin(session, this.#runtime.config.name, this.#runtime.config.lifetimes)
   }
 
-  /** Whether the session holds a user who completed a login. */
+  /** Whether the session holds a user who completed a login that has not expired. */
   isAuthenticated(): boolean {
-    return this.#auth !== undefined
+    return this.#login !== undefined
   }
 
   /** The user's claims from the validated ID token, without protocol claims (`aud`, `nonce`, ...). */
   get user(): Record<string, unknown> | undefined {
-    const claims = this.#auth?.claims
+    const claims = this.#login?.auth.claims
     if (!claims) return undefined
     // A plain loop: read on most authenticated requests, so no intermediate arrays (see bench/).
     const user: Record<string, unknown> = {}
@@ -50,29 +82,32 @@ export class RequestContext {
 
   /** The raw ID token. */
   get idToken(): string | undefined {
-    return this.#auth?.idToken
+    return this.#login?.auth.idToken
   }
 
   /** All claims of the validated ID token. */
   get idTokenClaims(): Record<string, unknown> | undefined {
-    return this.#auth?.claims
+    return this.#login?.auth.claims
   }
 
   get accessToken(): AccessToken | undefined {
-    const auth = this.#auth
-    if (!auth?.accessToken) return undefined
-    const expiresAt = auth.expiresAt
-    const remaining = () => (expiresAt === undefined ? undefined : Math.max(0, expiresAt - Math.floor(Date.now() / 1000)))
-    return {
-      access_token: auth.accessToken,
-      token_type: auth.tokenType,
-      expires_in: remaining(),
-      isExpired: () => remaining() === 0,
-    }
+    const login = this.#login
+    return login === undefined ? undefined : accessTokenOf(this.#runtime, this.#req, login.auth)
   }
 
   get refreshToken(): string | undefined {
-    return this.#auth?.refreshToken
+    return this.#login?.auth.refreshToken
+  }
+
+  /**
+   * Calls a resource server with the user's access token, refreshing it first when it has expired
+   * or expires within `clockTolerance`. Resolves to the resource server's `Response`.
+   *
+   * @example
+   * const answer = await req.oidc.fetch('https://api.example.com/accounts')
+   */
+  fetch(url: string | URL, init?: ResourceRequestInit): Promise<FetchResponse> {
+    return fetchResource(this.#runtime, this.#req, url, init)
   }
 }
 
@@ -108,16 +143,65 @@ export class ResponseContext {
   }
 }
 
+/** The object right above Node's own prototype in `object`'s chain: Express's `request` / `response`. */
+function expressPrototype(object: object, nodePrototype: object): object | undefined {
+  for (let proto = Object.getPrototypeOf(object); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (Object.getPrototypeOf(proto) === nodePrototype) return proto
+  }
+  return undefined
+}
+
+/** Defines `oidc` on `proto` as a getter; assigning `oidc` (another library, a test) shadows it with a plain value. */
+function defineOidc(proto: object, get: (this: object) => unknown): void {
+  if (Object.hasOwn(proto, 'oidc')) return
+  Object.defineProperty(proto, 'oidc', {
+    configurable: true,
+    get,
+    set(this: object, value: unknown) {
+      Object.defineProperty(this, 'oidc', { value, writable: true, configurable: true, enumerable: true })
+    },
+  })
+}
+
+function requestContext(this: object): RequestContext | undefined {
+  const scope = currentScope(this)
+  if (scope === undefined) return undefined
+  return (scope.request ??= new RequestContext(scope.runtime, this as Request)) as RequestContext
+}
+
+function responseContext(this: object): ResponseContext | undefined {
+  const req = (this as Response).req
+  const scope = req === undefined ? undefined : currentScope(req)
+  if (scope === undefined) return undefined
+  return (scope.response ??= new ResponseContext(scope.runtime, req, this as Response, scope.next)) as ResponseContext
+}
+
+let lastRequestPrototype: object | undefined
+
+/**
+ * Makes `req.oidc` / `res.oidc` available on requests of this Express (once per Express copy;
+ * a request whose prototype was seen before costs one comparison).
+ */
+export function installContextGetters(req: Request, res: Response): void {
+  const proto = Object.getPrototypeOf(req)
+  if (proto === lastRequestPrototype) return
+  const requestProto = expressPrototype(req, IncomingMessage.prototype) ?? req
+  const responseProto = expressPrototype(res, ServerResponse.prototype) ?? res
+  defineOidc(requestProto, requestContext)
+  defineOidc(responseProto, responseContext)
+  if (requestProto !== req) lastRequestPrototype = proto
+}
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by express-par's `auth()`. */
-      oidc: RequestContext
+      /** Set by express-par's `auth()`: the login of the instance in scope. */
+      readonly oidc: RequestContext
     }
     interface Response {
       /** Set by express-par's `auth()`. */
-      oidc: ResponseContext
+      readonly oidc: ResponseContext
     }
   }
 }

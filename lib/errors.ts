@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   ERR_SESSION_MISSING: 500,
   /** The session store failed to save, regenerate or destroy the session. */
   ERR_SESSION_STORE: 500,
+  /** The coordination store (`coordination`, e.g. Redis) failed or did not answer within `httpTimeout`. */
+  ERR_COORDINATION_FAILED: 500,
   /** `afterCallback` returned something other than the record to store. */
   ERR_AFTER_CALLBACK_INVALID: 500,
   /** `res.oidc.login()` was given authorization parameters express-par controls or refuses. */
@@ -32,8 +34,12 @@ export const ERROR_STATUS = {
   /** The token endpoint refused the authorization code (`invalid_grant`): forged, replayed or expired. */
   ERR_CODE_REJECTED: 400,
 
-  /** `requiresAuth()` on a request that is not a browser navigation, without a logged-in user. */
+  /** `requiresAuth()` on a request that is not a browser navigation, without a logged-in user; `req.oidc.fetch()` or `refresh()` without a login. */
   ERR_UNAUTHENTICATED: 401,
+  /** The access token expired (or is needed) and the login has no refresh token to renew it. */
+  ERR_REFRESH_UNAVAILABLE: 401,
+  /** The OP refused the refresh token (`invalid_grant`): the grant is gone, and the login was ended. */
+  ERR_REFRESH_REJECTED: 401,
 
   /** The OP's discovery document could not be fetched or is not trustworthy. */
   ERR_DISCOVERY_FAILED: 502,
@@ -57,8 +63,13 @@ export const ERROR_STATUS = {
   /** The OP's authorization endpoint answered `error=server_error` or `temporarily_unavailable`. */
   ERR_OP_SERVER_ERROR: 502,
 
+  /** `req.oidc.fetch()` could not reach the resource server (its answers, any status, are returned as they are). */
+  ERR_RESOURCE_UNREACHABLE: 502,
+
   /** The OP did not answer within `httpTimeout`. */
   ERR_OP_TIMEOUT: 504,
+  /** `req.oidc.fetch()`: the resource server did not answer within `httpTimeout`. */
+  ERR_RESOURCE_TIMEOUT: 504,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_STATUS

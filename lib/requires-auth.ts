@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { parError } from './errors.js'
+import { currentScope, findScope, focusScope, type Scope } from './request-scope.js'
 
 /** A top-level browser navigation, which can follow a redirect to the OP and back. */
 function isNavigation(req: Request): boolean {
@@ -9,17 +10,45 @@ function isNavigation(req: Request): boolean {
   return (req.headers.accept ?? '').includes('text/html')
 }
 
+export interface RequiresAuthOptions {
+  /**
+   * The `auth({ name })` instance whose login is required, when it is not the one in scope (two
+   * instances mounted at the same path). It becomes the one `req.oidc` and `res.oidc` speak for.
+   */
+  name?: string
+}
+
+function scopeFor(req: Request, name: string | undefined): Scope | Error {
+  if (name === undefined) {
+    return currentScope(req) ?? parError('ERR_CONFIG_INVALID', 'requiresAuth() needs app.use(auth({...})) registered before it, on a path that includes this route.')
+  }
+  const scope = findScope(req, name)
+  if (scope === undefined) {
+    return parError(
+      'ERR_CONFIG_INVALID',
+      `requiresAuth({ name: ${JSON.stringify(name)} }): no auth({ name: ${JSON.stringify(name)} }) handled this request. Register it before this route, on a path that includes it.`,
+    )
+  }
+  focusScope(req, scope)
+  return scope
+}
+
 /**
  * Protects a route. A logged-in user passes; a browser navigation is sent to login with
  * `returnTo` = the original URL; any other request gets `ERR_UNAUTHENTICATED` (401) via `next(err)`.
+ * Checks the instance in scope, or the one named by `options.name`.
  *
  * @example
  * app.get('/profile', requiresAuth(), (req, res) => res.json(req.oidc.user))
+ * app.get('/staff/admin', requiresAuth({ name: 'staff' }), handler)
  */
-export function requiresAuth(): RequestHandler {
+export function requiresAuth(options: RequiresAuthOptions = {}): RequestHandler {
+  const name = options.name
+  if (name !== undefined && typeof name !== 'string') throw parError('ERR_CONFIG_INVALID', 'requiresAuth({ name }): `name` must be the string given to auth({ name }).')
   return function requiresAuthentication(req: Request, res: Response, next: NextFunction): void {
-    if (!req.oidc) {
-      next(parError('ERR_CONFIG_INVALID', 'requiresAuth() needs app.use(auth({...})) registered before it.'))
+    const scope = scopeFor(req, name)
+    if (scope instanceof Error) {
+      next(scope)
       return
     }
     if (req.oidc.isAuthenticated()) {

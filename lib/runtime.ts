@@ -1,9 +1,12 @@
 import type { Config } from './config/options.js'
 import type { OpConfiguration } from './op/discovery.js'
+import type { CoordinationClient } from './session/coordination.js'
 
-/** What the route handlers share for one `auth()` instance: its config and its OP. */
+/** What the route handlers share for one `auth()` instance. */
 export interface Runtime {
   readonly config: Config
   /** Resolves the OP configuration, discovering it on first use (failures are not cached). */
   readonly op: () => Promise<OpConfiguration>
+  /** The coordination store, keyed under this instance's name. */
+  readonly coordination: CoordinationClient
 }

@@ -3,6 +3,9 @@ import { resolveClientAuth, type ClientAuthConfig, type ClientAuthMethod } from 
 import { authorizationParamsProblem } from './authorization-params.js'
 import { checkKeys, defined, invalid, isLoopback, parseURL, positiveNumber, requireString, routePath } from './checks.js'
 import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput } from '../op/keys.js'
+import { checkCoordination, type Coordination } from '../session/coordination.js'
+import { checkLifetimes, type Lifetimes, type SessionOptions } from '../session/lifetimes.js'
+import { checkInstanceName } from '../session/state.js'
 
 /** Authorization request parameters sent to the OP (inside the pushed request). */
 export interface AuthorizationParams {
@@ -92,6 +95,22 @@ export interface AuthOptions {
   afterCallback?: AfterCallback
   /** Permit an `http:` issuer and base URL: local development and tests only. Default `false`. */
   allowInsecureRequests?: boolean
+  /**
+   * How long a login lasts, in seconds: `absoluteDuration` after it completed (default 7 days),
+   * `rollingDuration` after the last request that read it (default 1 day); `false` turns one off.
+   */
+  session?: SessionOptions
+  /**
+   * The store that makes one-time rules (callbacks, refreshes, logout tokens) hold across
+   * instances. Default `memoryCoordination()` (one process); `redisCoordination(client)` from
+   * `express-par/redis` for several.
+   */
+  coordination?: Coordination
+  /**
+   * Isolates this instance's logins in the session, for several `auth()` instances in one app (a
+   * staff login and a customer login). Letters, digits, `_` and `-`. Default `'default'`.
+   */
+  name?: string
 }
 
 export interface Config {
@@ -112,6 +131,9 @@ export interface Config {
   readonly idpLogout: boolean
   readonly afterCallback: AfterCallback | undefined
   readonly allowInsecureRequests: boolean
+  readonly lifetimes: Lifetimes
+  readonly coordination: Coordination
+  readonly name: string
 }
 
 const KNOWN_OPTIONS = [
@@ -132,6 +154,9 @@ const KNOWN_OPTIONS = [
   'idpLogout',
   'afterCallback',
   'allowInsecureRequests',
+  'session',
+  'coordination',
+  'name',
 ] as const
 
 const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect', 'jwks'] as const
@@ -205,6 +230,9 @@ export function buildConfig(options: AuthOptions): Config {
     idpLogout: given.idpLogout ?? false,
     afterCallback: given.afterCallback,
     allowInsecureRequests,
+    lifetimes: checkLifetimes(given.session),
+    coordination: checkCoordination(given.coordination),
+    name: checkInstanceName(given.name),
   })
 }
 

@@ -5,6 +5,7 @@
  * timestamps) -> regenerate the session id -> store the user -> redirect to `returnTo`.
  */
 
+import { randomUUID } from 'node:crypto'
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
@@ -15,22 +16,34 @@ import { rawQuery, single } from '../http/query.js'
 import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
 import { regenerateSession, saveSession } from '../session/store-calls.js'
-import { consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../session/pending-logins.js'
+import { PENDING_LOGIN_TTL_MS, consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../session/pending-logins.js'
+import { digest } from '../session/digest.js'
+import { nowSeconds } from '../session/lifetimes.js'
+import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
 
-/** Takes the pending login named by the callback's `state` out of the session. */
-async function takePendingLogin(req: Request, params: URLSearchParams): Promise<{ state: string; login: PendingLogin }> {
+const notPending = () =>
+  parError(
+    'ERR_LOGIN_NOT_PENDING',
+    'No login is pending in this browser session for the callback\'s state: it was already used, forged, or started in another browser. Start the login again.',
+  )
+
+/**
+ * Takes the pending login named by the callback's `state` out of the session, and claims the
+ * state in the coordination store: of two identical callbacks, even on two instances sharing a
+ * session store, exactly one goes on to the token endpoint.
+ */
+async function takePendingLogin(runtime: Runtime, req: Request, params: URLSearchParams): Promise<{ state: string; login: PendingLogin }> {
   const state = single(params, 'state')
   if (state === undefined) {
     throw parError('ERR_CALLBACK_INVALID', 'The callback has no single `state` parameter. Start the login again from the login route.')
   }
-  const taken = consumePendingLogin(req.session, state)
-  if (taken.status === 'missing') {
-    throw parError(
-      'ERR_LOGIN_NOT_PENDING',
-      'No login is pending in this browser session for the callback\'s state: it was already used, forged, or started in another browser. Start the login again.',
-    )
-  }
+  const name = runtime.config.name
+  const instance = instanceState(req.session, name)
+  const taken = instance === undefined ? ({ status: 'missing' } as const) : consumePendingLogin(instance, state)
+  if (taken.status === 'missing') throw notPending()
+  pruneInstanceState(req.session, name)
   await saveSession(req) // the login is spent even if what follows fails: a replay never reaches the OP
+  if (!(await runtime.coordination.setIfAbsent(`callback:${digest(state)}`, '1', PENDING_LOGIN_TTL_MS / 1000))) throw notPending()
   if (taken.status === 'expired') throw parError('ERR_LOGIN_EXPIRED', 'The pending login expired before the OP sent the browser back. Start the login again.')
   return { state, login: taken.login }
 }
@@ -97,28 +110,48 @@ async function applyAfterCallback(runtime: Runtime, req: Request, res: Response,
 }
 
 /**
- * New session id for the logged-in user (session fixation); other pending logins (tabs) survive.
- * `afterCallback` runs in the new session, so what it writes to `req.session` is kept.
+ * What survives the new session id: this instance's other pending logins (tabs), and the other
+ * instances' state (their logins and pending logins). Everything else of the pre-login session
+ * is dropped.
+ */
+function carriedState(runtime: Runtime, req: Request): Record<string, InstanceState> | undefined {
+  const all = req.session.expressPar
+  if (all === undefined) return undefined
+  const carried: Record<string, InstanceState> = {}
+  for (const [name, state] of Object.entries(all)) {
+    if (name !== runtime.config.name) carried[name] = state
+    else if (remainingPendingLogins(state)) carried[name] = { pending: remainingPendingLogins(state)! }
+  }
+  return Object.keys(carried).length > 0 ? carried : undefined
+}
+
+/**
+ * New session id for the logged-in user (session fixation); other pending logins (tabs) and other
+ * instances' logins survive. `afterCallback` runs in the new session, so what it writes to
+ * `req.session` is kept.
  */
 async function storeUser(runtime: Runtime, req: Request, res: Response, validated: StoredAuth): Promise<void> {
-  const otherLogins = remainingPendingLogins(req.session)
+  const carried = carriedState(runtime, req)
   await regenerateSession(req)
-  if (otherLogins) req.session.parPending = otherLogins
+  if (carried) req.session.expressPar = carried
   const auth = await applyAfterCallback(runtime, req, res, validated)
-  req.session.parAuth = auth
+  const instance = ensureInstanceState(req.session, runtime.config.name)
+  const now = nowSeconds()
+  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0 }
   try {
     await saveSession(req)
   } catch (err) {
     // express-session saves a regenerated session again when the response ends; without this,
     // that retry could log the user in after the app already answered with the error.
-    delete req.session.parAuth
+    delete instance.login
+    pruneInstanceState(req.session, runtime.config.name)
     throw err
   }
 }
 
 async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<void> {
   const params = rawQuery(req)
-  const { state, login } = await takePendingLogin(req, params)
+  const { state, login } = await takePendingLogin(runtime, req, params)
   const op = await runtime.op()
   checkAuthorizationResponse(op, params, state)
   const auth = await redeemCode(runtime, op, params, state, login)

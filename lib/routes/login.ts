@@ -17,7 +17,8 @@ import { safeReturnTo } from '../http/return-to.js'
 import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
 import { saveSession } from '../session/store-calls.js'
-import { addPendingLogin, consumePendingLogin } from '../session/pending-logins.js'
+import { PENDING_LOGIN_TTL_MS, addPendingLogin, consumePendingLogin } from '../session/pending-logins.js'
+import { ensureInstanceState, holdsOnlyPendingLogins, pruneInstanceState } from '../session/state.js'
 
 export interface LoginOptions {
   /** Same-origin path to land on after login; anything else falls back to `/`. */
@@ -57,14 +58,34 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
   }
 
   const maxAge = parameters.max_age === undefined ? undefined : Number(parameters.max_age)
-  addPendingLogin(req.session, state, { codeVerifier, nonce, returnTo, maxAge })
+  const instance = ensureInstanceState(req.session, config.name)
+  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge })
+  boundPreLoginSession(req)
   try {
     await saveSession(req)
   } catch (err) {
-    consumePendingLogin(req.session, state) // undone in memory too: a later save cannot store a login the browser never started
+    consumePendingLogin(instance, state) // undone in memory too: a later save cannot store a login the browser never started
+    pruneInstanceState(req.session, config.name)
     throw err
   }
   redirect(res, authorizationUrl.href)
+}
+
+/**
+ * How long a session that holds nothing but pending logins lives: their lifetime, and two minutes
+ * more so that a callback arriving just too late is told its login expired, not that it is unknown.
+ */
+export const PRE_LOGIN_SESSION_MS = PENDING_LOGIN_TTL_MS + 2 * 60 * 1000
+
+/**
+ * A session that holds nothing but pending logins (a cookieless `/login`, a bot following links)
+ * lives no longer than they do, in every store: its cookie, from which stores take their expiry,
+ * gets {@link PRE_LOGIN_SESSION_MS}. The callback's new session gets the app's cookie settings again.
+ */
+function boundPreLoginSession(req: Request): void {
+  if (!holdsOnlyPendingLogins(req.session)) return
+  const cookie = req.session.cookie
+  if (typeof cookie.maxAge !== 'number' || cookie.maxAge > PRE_LOGIN_SESSION_MS) cookie.maxAge = PRE_LOGIN_SESSION_MS
 }
 
 /** `GET routes.login[?returnTo=/path]` */

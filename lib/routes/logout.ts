@@ -11,7 +11,8 @@ import { parError } from '../errors.js'
 import { rawQuery, single } from '../http/query.js'
 import { safeReturnTo } from '../http/return-to.js'
 import type { Runtime } from '../runtime.js'
-import { destroySession } from '../session/store-calls.js'
+import { destroySession, saveSession } from '../session/store-calls.js'
+import { pruneInstanceState, storedLogin } from '../session/state.js'
 
 export interface LogoutOptions {
   /** Same-origin path to land on after logout. Default `routes.postLogoutRedirect`. */
@@ -21,8 +22,8 @@ export interface LogoutOptions {
 export async function logout(runtime: Runtime, req: Request, res: Response, options: LogoutOptions = {}): Promise<void> {
   const { config } = runtime
   const returnTo = safeReturnTo(options.returnTo, config.baseURL, config.routes.postLogoutRedirect)
-  const idToken = req.session.parAuth?.idToken
-  await destroySession(req)
+  const idToken = storedLogin(req.session, config.name)?.auth.idToken
+  await endLocalSession(runtime, req)
   if (!config.idpLogout || !idToken) {
     res.redirect(returnTo)
     return
@@ -39,6 +40,30 @@ export async function logout(runtime: Runtime, req: Request, res: Response, opti
     post_logout_redirect_uri: appURL(new URL(config.baseURL.origin), returnTo),
   })
   res.redirect(endSessionUrl.href)
+}
+
+/**
+ * Ends this instance's login. When no other instance has a login in the session, the whole
+ * session is destroyed (as a single-instance app expects); otherwise only this instance's state
+ * goes, and the other logins stay.
+ */
+async function endLocalSession(runtime: Runtime, req: Request): Promise<void> {
+  const name = runtime.config.name
+  const all = req.session.expressPar ?? {}
+  const othersLoggedIn = Object.keys(all).some((other) => other !== name && all[other]!.login !== undefined)
+  if (!othersLoggedIn) {
+    await destroySession(req)
+    return
+  }
+  const removed = all[name]
+  delete all[name]
+  pruneInstanceState(req.session, name)
+  try {
+    await saveSession(req)
+  } catch (err) {
+    if (removed !== undefined) all[name] = removed
+    throw err
+  }
 }
 
 /** `GET routes.logout[?returnTo=/path]` */

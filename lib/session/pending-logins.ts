@@ -1,5 +1,5 @@
 /**
- * Pending logins, kept server-side in `req.session` and keyed by their `state`, so several can be
+ * Pending logins, kept server-side in the session (in the instance's state, see state.ts) and keyed by their `state`, so several can be
  * pending at once (two tabs). Each is one-time: {@link consumePendingLogin} removes it before the
  * callback uses it. They expire after {@link PENDING_LOGIN_TTL_MS} and at most
  * {@link MAX_PENDING_LOGINS} are kept per session (the oldest go first).
@@ -7,7 +7,7 @@
  * The record is plain JSON with short keys: it lives in every session store and under 512 bytes.
  */
 
-import type { Session, SessionData } from 'express-session'
+import type { InstanceState } from './state.js'
 
 export const PENDING_LOGIN_TTL_MS = 10 * 60 * 1000
 export const MAX_PENDING_LOGINS = 5
@@ -26,14 +26,6 @@ export interface PendingLogin {
   m?: number
 }
 
-declare module 'express-session' {
-  interface SessionData {
-    parPending?: Record<string, PendingLogin>
-  }
-}
-
-type AnySession = Session & Partial<SessionData>
-
 /** Drops expired logins, then the oldest beyond the cap (keeping room for `reserve` more). */
 function prune(pending: Record<string, PendingLogin>, now: number, reserve: number): void {
   const live = Object.entries(pending).filter(([state, login]) => {
@@ -47,16 +39,16 @@ function prune(pending: Record<string, PendingLogin>, now: number, reserve: numb
 
 /** Records a new pending login under `state`. */
 export function addPendingLogin(
-  session: AnySession,
+  instance: InstanceState,
   state: string,
   login: { codeVerifier: string; nonce: string; returnTo: string; maxAge?: number },
   now = Date.now(),
 ): void {
-  const pending = session.parPending ?? {}
+  const pending = instance.pending ?? {}
   prune(pending, now, 1)
   pending[state] = { v: login.codeVerifier, n: login.nonce, r: login.returnTo, e: now + PENDING_LOGIN_TTL_MS }
   if (login.maxAge !== undefined) pending[state]!.m = login.maxAge
-  session.parPending = pending
+  instance.pending = pending
 }
 
 export type ConsumeResult =
@@ -68,18 +60,18 @@ export type ConsumeResult =
  * Removes and returns the pending login for `state`. Fails closed: a state that was never issued
  * to this session, or already used, is `missing`; one past its TTL is `expired`.
  */
-export function consumePendingLogin(session: AnySession, state: string, now = Date.now()): ConsumeResult {
-  const pending = session.parPending
+export function consumePendingLogin(instance: InstanceState, state: string, now = Date.now()): ConsumeResult {
+  const pending = instance.pending
   if (!pending || !Object.hasOwn(pending, state)) return { status: 'missing' }
   const login = pending[state]!
   delete pending[state]
   prune(pending, now, 0)
-  if (Object.keys(pending).length === 0) delete session.parPending
+  if (Object.keys(pending).length === 0) delete instance.pending
   return login.e > now ? { status: 'found', login } : { status: 'expired' }
 }
 
 /** The pending logins still worth keeping, to carry into a regenerated session. */
-export function remainingPendingLogins(session: AnySession): Record<string, PendingLogin> | undefined {
-  const pending = session.parPending
+export function remainingPendingLogins(instance: InstanceState): Record<string, PendingLogin> | undefined {
+  const pending = instance.pending
   return pending && Object.keys(pending).length > 0 ? pending : undefined
 }

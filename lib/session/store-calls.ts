@@ -6,14 +6,6 @@
 
 import type { Request } from 'express'
 import { parError } from '../errors.js'
-import type { StoredAuth } from '../config/options.js'
-
-declare module 'express-session' {
-  interface SessionData {
-    /** The logged-in user's tokens and claims. */
-    parAuth?: StoredAuth
-  }
-}
 
 function storeCall(req: Request, action: 'save' | 'regenerate' | 'destroy'): Promise<void> {
   return new Promise((resolve, reject) => {

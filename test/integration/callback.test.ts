@@ -1,6 +1,6 @@
 import { EXPRESS_VERSIONS } from '../support/express-versions.js'
 import { authorizeAtOP } from '../support/browser.js'
-import { editStoredSession, sessionCount, storedSession } from '../support/session-store.js'
+import { editStoredSession, sessionCount, storedAuth, storedPending, storedSession } from '../support/session-store.js'
 import { startStack, type Stack } from '../support/stack.js'
 
 function withParam(url: string, name: string, value: string | null): string {
@@ -30,7 +30,7 @@ describe.each(EXPRESS_VERSIONS)('callback checks (%s)', (_name, express) => {
     expect(JSON.parse(answer.body).code).toBe(code)
     expect(lastError().code).toBe(code)
     expect(lastError().status).toBe(status)
-    expect(storedSession(stack.store, browser, stack.baseURL)?.parAuth).toBeUndefined()
+    expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeUndefined()
     return answer
   }
 
@@ -49,7 +49,7 @@ describe.each(EXPRESS_VERSIONS)('callback checks (%s)', (_name, express) => {
     const browser = stack.browser()
     const callbackUrl = await stack.authorize(browser)
     editStoredSession(stack.store, browser, stack.baseURL, (s) => {
-      for (const login of Object.values(s.parPending!)) login.v = 'x'.repeat(43)
+      for (const login of Object.values(storedPending(s)!)) login.v = 'x'.repeat(43)
     })
     await expectRejected(browser, callbackUrl, 400, 'ERR_CODE_REJECTED')
     await expectRejected(browser, callbackUrl, 400, 'ERR_LOGIN_NOT_PENDING')
@@ -129,7 +129,7 @@ describe.each(EXPRESS_VERSIONS)('callback checks (%s)', (_name, express) => {
     const browser = stack.browser()
     const callbackUrl = await stack.authorize(browser)
     editStoredSession(stack.store, browser, stack.baseURL, (s) => {
-      for (const login of Object.values(s.parPending!)) login.n = 'another-nonce'
+      for (const login of Object.values(storedPending(s)!)) login.n = 'another-nonce'
     })
     await expectRejected(browser, callbackUrl, 502, 'ERR_ID_TOKEN_INVALID')
   })
@@ -138,7 +138,7 @@ describe.each(EXPRESS_VERSIONS)('callback checks (%s)', (_name, express) => {
     const browser = stack.browser()
     const callbackUrl = await stack.authorize(browser)
     editStoredSession(stack.store, browser, stack.baseURL, (s) => {
-      for (const login of Object.values(s.parPending!)) login.v = 'wrong-verifier-wrong-verifier-wrong-verifier'
+      for (const login of Object.values(storedPending(s)!)) login.v = 'wrong-verifier-wrong-verifier-wrong-verifier'
     })
     await expectRejected(browser, callbackUrl, 400, 'ERR_CODE_REJECTED')
     expect(lastError().error).toBe('invalid_grant')
@@ -148,7 +148,7 @@ describe.each(EXPRESS_VERSIONS)('callback checks (%s)', (_name, express) => {
     const browser = stack.browser()
     const callbackUrl = await stack.authorize(browser)
     editStoredSession(stack.store, browser, stack.baseURL, (s) => {
-      for (const login of Object.values(s.parPending!)) login.e = Date.now() - 1
+      for (const login of Object.values(storedPending(s)!)) login.e = Date.now() - 1
     })
     await expectRejected(browser, callbackUrl, 400, 'ERR_LOGIN_EXPIRED')
     expect(tokenCalls()).toBe(0)
@@ -161,7 +161,7 @@ describe('afterCallback', () => {
     try {
       const browser = stack.browser()
       expect((await stack.login(browser)).status).toBe(302)
-      expect(storedSession(stack.store, browser, stack.baseURL)!.parAuth!.claims).toEqual({ sub: 'alice' })
+      expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))!.claims).toEqual({ sub: 'alice' })
     } finally {
       await stack.close()
     }
@@ -180,7 +180,7 @@ describe('afterCallback', () => {
     try {
       const browser = stack.browser()
       expect((await stack.login(browser)).status).toBe(302)
-      expect(storedSession(stack.store, browser, stack.baseURL)).toMatchObject({ greeting: 'hello', parAuth: { claims: { sub: 'alice' } } })
+      expect(storedSession(stack.store, browser, stack.baseURL)).toMatchObject({ greeting: 'hello', expressPar: { default: { login: { auth: { claims: { sub: 'alice' } } } } } })
     } finally {
       await stack.close()
     }
@@ -193,7 +193,7 @@ describe('afterCallback', () => {
       const answer = await stack.login(browser)
       expect(answer.status).toBe(500)
       expect(JSON.parse(answer.body).code).toBe('ERR_AFTER_CALLBACK_INVALID')
-      expect(storedSession(stack.store, browser, stack.baseURL)?.parAuth).toBeUndefined()
+      expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeUndefined()
     } finally {
       await stack.close()
     }
@@ -208,7 +208,7 @@ describe('afterCallback', () => {
         const browser = stack.browser()
         const answer = await stack.login(browser)
         expect(JSON.parse(answer.body).code).toBe('ERR_AFTER_CALLBACK_INVALID')
-        expect(storedSession(stack.store, browser, stack.baseURL)?.parAuth).toBeUndefined()
+        expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeUndefined()
       }
     } finally {
       await stack.close()

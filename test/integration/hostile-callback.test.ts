@@ -8,6 +8,8 @@
 import { PATHS, startHostileStack, useHostileStack } from '../support/hostile-stack.js'
 import { startStack } from '../support/stack.js'
 import type { TestBrowser } from '../support/browser.js'
+import { storedAuth } from '../support/session-store.js'
+import type { SessionData } from 'express-session'
 
 const stack = useHostileStack()
 
@@ -180,7 +182,7 @@ test('a callback opened twice at the same moment (double click, racing replay) l
     const refused = pages.find((p) => p.status === 400)!
     expect(['ERR_LOGIN_NOT_PENDING', 'ERR_CODE_REJECTED']).toContain(JSON.parse(refused.body).code)
     const loggedIn = await new Promise<number>((resolve, reject) =>
-      real.store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}).filter((s) => (s as { parAuth?: object }).parAuth).length))),
+      real.store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}).filter((s) => storedAuth(s as SessionData)).length))),
     )
     expect(loggedIn).toBe(1)
   } finally {

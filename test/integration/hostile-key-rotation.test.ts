@@ -9,6 +9,7 @@
  */
 
 import { PATHS, startHostileStack, type HostileStack } from '../support/hostile-stack.js'
+import { storedAuth } from '../support/session-store.js'
 
 let stack: HostileStack
 const realNow = Date.now
@@ -66,7 +67,7 @@ test('unknown kids are not a JWKS-fetch amplifier: at most one refresh per 60 s'
   }
   expect(stack.op.count(PATHS.jwks)).toBe(2)
   expect(await stack.anyLoggedIn()).toBe(true) // only the first, valid login
-  expect((await stack.sessions()).filter((s) => s.parAuth).length).toBe(1)
+  expect((await stack.sessions()).filter((s) => storedAuth(s)).length).toBe(1)
 })
 
 test('a key rotated within 60 s of the last JWKS fetch is refused until the cache may refresh (documented limit)', async () => {

@@ -1,5 +1,5 @@
 import { EXPRESS_VERSIONS } from '../support/express-versions.js'
-import { editStoredSession, sessionId, storedSession } from '../support/session-store.js'
+import { editStoredSession, sessionId, storedAuth, storedPending, storedSession } from '../support/session-store.js'
 import { startStack, type Stack } from '../support/stack.js'
 import { authorizeAtOP } from '../support/browser.js'
 
@@ -50,15 +50,15 @@ describe.each(EXPRESS_VERSIONS)('login (%s)', (_name, express) => {
     expect(me.user).not.toHaveProperty('aud')
 
     const stored = storedSession(stack.store, browser, stack.baseURL)!
-    expect(stored.parPending).toBeUndefined()
-    expect(stored.parAuth).toMatchObject({ idToken: expect.any(String), accessToken: expect.any(String), claims: { sub: 'alice', iss: stack.issuer } })
+    expect(storedPending(stored)).toBeUndefined()
+    expect(storedAuth(stored)).toMatchObject({ idToken: expect.any(String), accessToken: expect.any(String), claims: { sub: 'alice', iss: stack.issuer } })
     expect(stack.errors).toEqual([])
   })
 
   test('the pending login lives server-side only: nothing secret in the URL or the cookie', async () => {
     const browser = stack.browser()
     const start = await browser.request(`${stack.baseURL}/login`)
-    const pending = storedSession(stack.store, browser, stack.baseURL)!.parPending!
+    const pending = storedPending(storedSession(stack.store, browser, stack.baseURL))!
     const [state, login] = Object.entries(pending)[0]!
     const exposed = start.headers.get('location')! + (browser.cookie(stack.baseURL, 'connect.sid') ?? '')
     for (const secret of [state, login!.v, login!.n]) expect(exposed).not.toContain(secret)
@@ -86,10 +86,10 @@ describe.each(EXPRESS_VERSIONS)('login (%s)', (_name, express) => {
       ;(session as unknown as Record<string, unknown>).plantedBeforeLogin = 'attacker'
     })
     expect((await browser.request(callbackUrl)).status).toBe(302)
-    const stored = storedSession(stack.store, browser, stack.baseURL) as unknown as Record<string, unknown>
-    expect(stored.parAuth).toBeDefined()
-    expect(stored.plantedBeforeLogin).toBeUndefined()
-    expect(Object.keys(stored.parPending as object)).toEqual([new URL(other).searchParams.get('state')])
+    const stored = storedSession(stack.store, browser, stack.baseURL)!
+    expect(storedAuth(stored)).toBeDefined()
+    expect((stored as unknown as Record<string, unknown>).plantedBeforeLogin).toBeUndefined()
+    expect(Object.keys(storedPending(stored)!)).toEqual([new URL(other).searchParams.get('state')])
   })
 
   test('two tabs: logins pending at once complete out of order', async () => {

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { SessionData } from 'express-session'
 import { FailingStore } from '../support/failing-store.js'
-import { storedSession } from '../support/session-store.js'
+import { storedAuth, storedPending, storedSession } from '../support/session-store.js'
 import { startStack, type Stack } from '../support/stack.js'
 import type { TestBrowser } from '../support/browser.js'
 
@@ -29,8 +29,10 @@ async function isLoggedIn(browser: TestBrowser): Promise<boolean> {
   return (JSON.parse(home.body) as { authenticated: boolean }).authenticated
 }
 
-async function storedWith(key: 'parAuth' | 'parPending'): Promise<number> {
-  return (await store.storedSessions()).filter((session) => session[key] !== undefined).length
+const PARTS = { login: storedAuth, pending: storedPending }
+
+async function storedWith(part: keyof typeof PARTS): Promise<number> {
+  return (await store.storedSessions()).filter((session) => PARTS[part](session) !== undefined).length
 }
 
 const errorOf = (page: { body: string }) => JSON.parse(page.body) as { code: string }
@@ -38,22 +40,22 @@ const errorOf = (page: { body: string }) => JSON.parse(page.body) as { code: str
 test('what express-par keeps in the session is plain JSON: it round-trips through JSON unchanged', async () => {
   const checked: Array<{ key: string; unchanged: boolean }> = []
   store.inspect = (session: SessionData) => {
-    for (const key of ['parPending', 'parAuth'] as const) {
-      const value = session[key]
+    for (const key of ['pending', 'login'] as const) {
+      const value = PARTS[key](session)
       if (value !== undefined) checked.push({ key, unchanged: isDeepStrictEqual(JSON.parse(JSON.stringify(value)), value) })
     }
   }
   const browser = stack.browser()
   const done = await stack.login(browser)
   expect(done.status).toBe(302)
-  expect(checked.some(({ key }) => key === 'parPending')).toBe(true)
-  expect(checked.some(({ key }) => key === 'parAuth')).toBe(true)
+  expect(checked.some(({ key }) => key === 'pending')).toBe(true)
+  expect(checked.some(({ key }) => key === 'login')).toBe(true)
   expect(checked.filter(({ unchanged }) => !unchanged)).toEqual([])
   expect(await isLoggedIn(browser)).toBe(true)
 })
 
 test('a store that fails to save at login: 500 ERR_SESSION_STORE, no redirect to the OP, no pending login kept', async () => {
-  const before = await storedWith('parPending')
+  const before = await storedWith('pending')
   store.failOn('set')
   const browser = stack.browser()
   const page = await browser.request(`${stack.baseURL}/login`)
@@ -61,7 +63,7 @@ test('a store that fails to save at login: 500 ERR_SESSION_STORE, no redirect to
   expect(page.headers.get('location')).toBeNull()
   expect(errorOf(page).code).toBe('ERR_SESSION_STORE')
   expect(store.failed.at(-1)).toBe('set')
-  expect(await storedWith('parPending')).toBe(before)
+  expect(await storedWith('pending')).toBe(before)
 })
 
 test('a login whose save failed is undone in memory too: a later save in the same request stores no login the browser never started', async () => {
@@ -77,13 +79,13 @@ test('a login whose save failed is undone in memory too: a later save in the sam
   try {
     const browser = flashing.browser()
     expect((await browser.request(`${flashing.baseURL}/login`)).status).toBe(302)
-    const started = Object.keys(storedSession(flashStore, browser, flashing.baseURL)!.parPending!)
+    const started = Object.keys(storedPending(storedSession(flashStore, browser, flashing.baseURL))!)
     flashStore.failOn('set')
     const page = await browser.request(`${flashing.baseURL}/login`)
     expect(errorOf(page).code).toBe('ERR_SESSION_STORE')
     const stored = storedSession(flashStore, browser, flashing.baseURL)!
     expect((stored as unknown as { flash: string }).flash).toBe('ERR_SESSION_STORE') // the later save happened
-    expect(Object.keys(stored.parPending!)).toEqual(started)
+    expect(Object.keys(storedPending(stored)!)).toEqual(started)
   } finally {
     await flashing.close()
   }
@@ -104,27 +106,27 @@ test('a store that fails to save the consumed login at the callback: 500 ERR_SES
 test('a store that fails to regenerate the session at the callback: 500 ERR_SESSION_STORE, not logged in', async () => {
   const browser = stack.browser()
   const callback = await stack.authorize(browser)
-  const before = await storedWith('parAuth')
+  const before = await storedWith('login')
   store.failOn('destroy')
   const page = await browser.request(callback)
   expect(page.status).toBe(500)
   expect(errorOf(page).code).toBe('ERR_SESSION_STORE')
   expect(store.failed.at(-1)).toBe('destroy')
   expect(await isLoggedIn(browser)).toBe(false)
-  expect(await storedWith('parAuth')).toBe(before)
+  expect(await storedWith('login')).toBe(before)
 })
 
 test('a store that fails the final save at the callback: 500 ERR_SESSION_STORE, and no later save logs the user in', async () => {
   const browser = stack.browser()
   const callback = await stack.authorize(browser)
-  const before = await storedWith('parAuth')
+  const before = await storedWith('login')
   store.failOn('set', 2) // the first save spends the pending login; the second stores the user
   const page = await browser.request(callback)
   expect(page.status).toBe(500)
   expect(errorOf(page).code).toBe('ERR_SESSION_STORE')
   expect(store.failed.at(-1)).toBe('set')
   expect(await isLoggedIn(browser)).toBe(false)
-  expect(await storedWith('parAuth')).toBe(before)
+  expect(await storedWith('login')).toBe(before)
 })
 
 test('a store that fails to destroy the session at logout: 500 ERR_SESSION_STORE, no redirect; logging out again works', async () => {

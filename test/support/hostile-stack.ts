@@ -10,6 +10,7 @@ import express from 'express'
 import session, { MemoryStore, type SessionData } from 'express-session'
 import { auth, type AuthOptions, type ExpressParError } from 'express-par'
 import { TestBrowser, type Page } from './browser.js'
+import { storedAuth } from './session-store.js'
 import { HOSTILE_CLIENT_ID, HOSTILE_CLIENT_SECRET, PATHS, startHostileOP, type HostileOP } from './hostile-op.js'
 
 export interface HostileStack {
@@ -94,7 +95,7 @@ export async function startHostileStack(options: { auth?: Partial<AuthOptions>; 
     },
     sessions,
     async anyLoggedIn() {
-      return (await sessions()).some((s) => s.parAuth !== undefined)
+      return (await sessions()).some((s) => storedAuth(s) !== undefined)
     },
     async expectRejected(page, browser, status, code) {
       expect({ status: page.status, code: safeCode(page.body) }).toEqual({ status, code })

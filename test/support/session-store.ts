@@ -29,3 +29,13 @@ export function editStoredSession(store: MemoryStore, browser: TestBrowser, base
 
 /** Number of sessions in the store. */
 export const sessionCount = (store: MemoryStore): number => Object.keys(sessions(store)).length
+
+/** The instance's logged-in user record (what afterCallback returned) in a stored session. */
+export function storedAuth(session: SessionData | undefined, name = 'default') {
+  return session?.expressPar?.[name]?.login?.auth
+}
+
+/** The instance's pending logins in a stored session. */
+export function storedPending(session: SessionData | undefined, name = 'default') {
+  return session?.expressPar?.[name]?.pending
+}

@@ -1,4 +1,4 @@
-import type { Session, SessionData } from 'express-session'
+import type { InstanceState } from '../../lib/session/state.js'
 import {
   addPendingLogin,
   consumePendingLogin,
@@ -7,7 +7,7 @@ import {
   remainingPendingLogins,
 } from '../../lib/session/pending-logins.js'
 
-const newSession = () => ({}) as Session & Partial<SessionData>
+const newSession = (): InstanceState => ({})
 const login = (n: number) => ({ codeVerifier: `verifier-${n}`, nonce: `nonce-${n}`, returnTo: `/page-${n}` })
 
 describe('pending logins', () => {
@@ -19,7 +19,7 @@ describe('pending logins', () => {
       login: { v: 'verifier-1', n: 'nonce-1', r: '/page-1', e: 1000 + PENDING_LOGIN_TTL_MS },
     })
     expect(consumePendingLogin(session, 'state-1', 2000)).toEqual({ status: 'missing' })
-    expect(session.parPending).toBeUndefined()
+    expect(session.pending).toBeUndefined()
   })
 
   test('several are pending at once and complete in any order', () => {
@@ -51,13 +51,13 @@ describe('pending logins', () => {
     const session = newSession()
     addPendingLogin(session, 'old', login(1), 0)
     addPendingLogin(session, 'new', login(2), PENDING_LOGIN_TTL_MS + 1)
-    expect(Object.keys(session.parPending!)).toEqual(['new'])
+    expect(Object.keys(session.pending!)).toEqual(['new'])
   })
 
   test(`are capped at ${MAX_PENDING_LOGINS} per session, the oldest going first`, () => {
     const session = newSession()
     for (let i = 0; i < MAX_PENDING_LOGINS + 3; i++) addPendingLogin(session, `s${i}`, login(i), 1000 + i)
-    const states = Object.keys(session.parPending!)
+    const states = Object.keys(session.pending!)
     expect(states).toHaveLength(MAX_PENDING_LOGINS)
     expect(states).not.toContain('s0')
     expect(states).toContain(`s${MAX_PENDING_LOGINS + 2}`)
@@ -66,8 +66,8 @@ describe('pending logins', () => {
   test('are small, plain JSON', () => {
     const session = newSession()
     addPendingLogin(session, 'x'.repeat(43), { codeVerifier: 'v'.repeat(43), nonce: 'n'.repeat(43), returnTo: '/profile' })
-    const json = JSON.stringify(session.parPending)
-    expect(JSON.parse(json)).toEqual(session.parPending)
+    const json = JSON.stringify(session.pending)
+    expect(JSON.parse(json)).toEqual(session.pending)
     expect(json.length).toBeLessThan(512)
   })
 })

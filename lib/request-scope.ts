@@ -1,0 +1,63 @@
+/**
+ * Which `auth()` instance a request belongs to. Each instance's middleware enters its scope as the
+ * request passes through it, so `app.use('/staff', auth({ name: 'staff' }))` puts `/staff/*` in
+ * the staff instance's scope and leaves other paths alone. When several instances see a request,
+ * the last one is in scope; `requiresAuth({ name })` can bring another one forward.
+ *
+ * Scopes live in a WeakMap keyed by the request, not on it: adding a property to Express's
+ * prototype-swapped `req` costs microseconds, a WeakMap entry next to nothing (bench/).
+ */
+
+import type { NextFunction, Request } from 'express'
+import { parError, type ExpressParError } from './errors.js'
+import type { Runtime } from './runtime.js'
+
+export interface Scope {
+  readonly runtime: Runtime
+  /** The `next` of the instance's middleware: where `res.oidc` reports failures by default. */
+  readonly next: NextFunction
+  /** The scope the request was in before this instance's middleware, if any. */
+  readonly outer: Scope | undefined
+  /** `req.oidc` / `res.oidc` of this scope, built when first read. */
+  request?: object
+  response?: object
+}
+
+const scopes = new WeakMap<object, Scope>()
+
+/**
+ * Puts `req` in `runtime`'s scope. Returns an error, and changes nothing, when another instance
+ * with the same name already saw this request: both would read and write the same session state.
+ */
+export function enterScope(req: Request, runtime: Runtime, next: NextFunction): ExpressParError | undefined {
+  let outer = scopes.get(req)
+  if (outer !== undefined) {
+    if (outer.runtime === runtime) outer = outer.outer
+    for (let scope = outer; scope !== undefined; scope = scope.outer) {
+      if (scope.runtime.config.name === runtime.config.name) {
+        return parError(
+          'ERR_CONFIG_INVALID',
+          `Two auth() instances named ${JSON.stringify(runtime.config.name)} handle this request: they would share one login in the session. Give each auth() its own \`name\`.`,
+        )
+      }
+    }
+  }
+  scopes.set(req, { runtime, next, outer })
+  return undefined
+}
+
+/** The scope `req` is in, or `undefined` when no `auth()` instance has seen it. */
+export function currentScope(req: object): Scope | undefined {
+  return scopes.get(req)
+}
+
+/** The scope of the instance named `name` among those that saw `req`. */
+export function findScope(req: object, name: string): Scope | undefined {
+  for (let scope = scopes.get(req); scope !== undefined; scope = scope.outer) if (scope.runtime.config.name === name) return scope
+  return undefined
+}
+
+/** Makes `scope` (one of `req`'s, see {@link findScope}) the one in scope for the rest of the request. */
+export function focusScope(req: object, scope: Scope): void {
+  if (scopes.get(req) !== scope) scopes.set(req, { runtime: scope.runtime, next: scope.next, outer: scopes.get(req) })
+}
