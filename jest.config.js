@@ -7,6 +7,7 @@ export default {
   },
   moduleNameMapper: {
     '^express-par$': '<rootDir>/lib/index.ts',
+    '^express-par/redis$': '<rootDir>/lib/redis.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],

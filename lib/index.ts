@@ -1,6 +1,11 @@
 /** express-par: Express login through Pushed Authorization Requests (RFC 9126). */
 export { auth } from './auth.js'
 export { requiresAuth } from './requires-auth.js'
+export type { RequiresAuthOptions } from './requires-auth.js'
+export { memoryCoordination } from './session/coordination.js'
+export type { Coordination } from './session/coordination.js'
+export type { SessionOptions } from './session/lifetimes.js'
+export type { ResourceRequestInit } from './op/resource.js'
 export { ExpressParError, ERROR_STATUS } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export type { AuthOptions, AuthorizationParams, RoutesOptions, StoredAuth, AfterCallback } from './config/options.js'
