@@ -25,8 +25,10 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;t
  * @param {string} [options.sessionSecret]
  * @param {import('express-session').Store} [options.sessionStore] default: express-session's MemoryStore
  * @param {typeof express} [options.express] the express module to use (tests pass Express 4 too)
+ * @param {string} [options.resourceURL] a resource server (e.g. the OP's userinfo endpoint) that
+ *   `/api/resource` calls with the user's access token through `req.oidc.fetch()`
  */
-export function createApp({ auth: authOptions, sessionSecret = 'example-app-session-secret', sessionStore, express: expressModule = express }) {
+export function createApp({ auth: authOptions, sessionSecret = 'example-app-session-secret', sessionStore, express: expressModule = express, resourceURL }) {
   const app = expressModule()
   const secure = new URL(authOptions.baseURL).protocol === 'https:'
   if (secure) app.set('trust proxy', 1)
@@ -63,6 +65,18 @@ export function createApp({ auth: authOptions, sessionSecret = 'example-app-sess
   })
 
   app.get('/api/me', requiresAuth(), (req, res) => res.json(req.oidc.user))
+
+  // The access token at work: express-par refreshes it first when it has expired.
+  if (resourceURL) {
+    app.get('/api/resource', requiresAuth(), async (req, res, next) => {
+      try {
+        const answer = await req.oidc.fetch(resourceURL)
+        res.status(answer.status).json(await answer.json())
+      } catch (err) {
+        next(err)
+      }
+    })
+  }
 
   // express-par never renders a page: its errors come here with a status and a stable code.
   app.use((err, req, res, _next) => {

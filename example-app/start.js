@@ -7,22 +7,25 @@
 import { createApp } from './app.js'
 import { DEMO_USER } from './local-op.js'
 import { startExample } from './stack.js'
+import { redisCoordination } from 'express-par/redis'
 
 const port = Number(process.env.PORT ?? 3000)
 const env = process.env
 const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
 
-async function redisSessionStore() {
-  if (!env.REDIS_URL) return undefined
+/** With REDIS_URL: sessions and coordination (one-time callbacks, single-flight refreshes) in Redis. */
+async function redisSharing() {
+  if (!env.REDIS_URL) return {}
   const { connectRedisStore } = await import('./redis-store.js')
-  const { store } = await connectRedisStore(env.REDIS_URL)
-  console.log(`Sessions in Redis at ${new URL(env.REDIS_URL).host}`)
-  return store
+  const { store, client } = await connectRedisStore(env.REDIS_URL)
+  console.log(`Sessions and coordination in Redis at ${new URL(env.REDIS_URL).host}`)
+  return { sessionStore: store, coordination: redisCoordination(client) }
 }
 
-async function withRealTenant(sessionStore) {
+async function withRealTenant({ sessionStore, coordination }) {
   const app = createApp({
     auth: {
+      coordination,
       issuerBaseURL: env.ISSUER_BASE_URL,
       baseURL: env.BASE_URL,
       clientID: env.CLIENT_ID,
@@ -39,8 +42,15 @@ async function withRealTenant(sessionStore) {
   console.log(`\nexpress-par example app: open ${env.BASE_URL}`)
 }
 
-async function withLocalOP(sessionStore) {
-  const example = await startExample({ jar, appPort: port, opPort: Number(env.OP_PORT ?? 3001), sessionSecret: env.SESSION_SECRET, sessionStore })
+async function withLocalOP({ sessionStore, coordination }) {
+  const example = await startExample({
+    jar,
+    appPort: port,
+    opPort: Number(env.OP_PORT ?? 3001),
+    sessionSecret: env.SESSION_SECRET,
+    sessionStore,
+    auth: coordination ? { coordination } : {},
+  })
   console.log(jar ? `Local OP (PAR and signed request objects required, private_key_jwt client) at ${example.issuer}` : `Local OP (PAR required) at ${example.issuer}`)
   console.log(`\nexpress-par example app: open ${example.baseURL}`)
   console.log(`Log in as "${DEMO_USER}" with any password.\n`)
@@ -51,8 +61,8 @@ async function main() {
     const missing = ['CLIENT_ID', env.SIGNING_KEY ? 'SIGNING_KEY' : 'CLIENT_SECRET', 'BASE_URL'].filter((name) => !env[name])
     if (missing.length) throw new Error(`ISSUER_BASE_URL is set, so ${missing.join(', ')} must be set too.`)
   }
-  const sessionStore = await redisSessionStore()
-  await (env.ISSUER_BASE_URL ? withRealTenant(sessionStore) : withLocalOP(sessionStore))
+  const sharing = await redisSharing()
+  await (env.ISSUER_BASE_URL ? withRealTenant(sharing) : withLocalOP(sharing))
 }
 
 main().catch((err) => {

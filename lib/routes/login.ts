@@ -18,6 +18,7 @@ import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
 import { saveSession } from '../session/store-calls.js'
 import { PENDING_LOGIN_TTL_MS, addPendingLogin, consumePendingLogin } from '../session/pending-logins.js'
+import { cameWithRequest, guardSessionSave } from '../session/save-guard.js'
 import { ensureInstanceState, holdsOnlyPendingLogins, pruneInstanceState } from '../session/state.js'
 
 export interface LoginOptions {
@@ -58,6 +59,8 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
   }
 
   const maxAge = parameters.max_age === undefined ? undefined : Number(parameters.max_age)
+  // Another tab may be starting a login in the same session right now: keep its pending login.
+  if (cameWithRequest(req)) guardSessionSave(req)
   const instance = ensureInstanceState(req.session, config.name)
   addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge })
   boundPreLoginSession(req)

@@ -14,13 +14,14 @@
  *   since (another tab) is kept.
  *
  * What this request itself created (a new login at the callback, a new pending login) is kept.
- * The read costs one store `get` per save, never one per request; the remaining window is the
- * store's round trip between that read and the write.
+ * The read costs one store `get` per save, never one per request. Within a process the guarded
+ * saves of one session queue, so read and write are one step; across instances the remaining
+ * window is the store's round trip between the read and the write.
  */
 
 import type { Request } from 'express'
 import type { Store } from 'express-session'
-import { pruneInstanceState, type AnySession, type InstanceState } from './state.js'
+import { ensureInstanceState, pruneInstanceState, type AnySession, type InstanceState } from './state.js'
 
 /** What one instance's state looked like when the session was loaded. */
 interface Loaded {
@@ -71,47 +72,67 @@ function reconcilePending(ours: InstanceState, theirs: InstanceState | undefined
 /** Brings express-par's state in `session` up to date with `stored` before it is written. */
 export function reconcile(session: AnySession, stored: AnySession | null | undefined, loaded: readonly Loaded[]): void {
   const theirsAll = stored?.expressPar ?? {}
-  const known = new Set<string>()
-  for (const entry of loaded) {
-    known.add(entry.name)
-    const ours = session.expressPar?.[entry.name]
-    const theirs = Object.hasOwn(theirsAll, entry.name) ? theirsAll[entry.name] : undefined
-    if (ours === undefined) continue
+  const names = new Set([...loaded.map((entry) => entry.name), ...Object.keys(session.expressPar ?? {}), ...Object.keys(theirsAll)])
+  for (const name of names) {
+    const entry = loaded.find((candidate) => candidate.name === name) ?? { name, loginId: undefined, pending: [] }
+    const ours = ensureInstanceState(session, name)
+    const theirs = Object.hasOwn(theirsAll, name) ? theirsAll[name] : undefined
     reconcileLogin(ours, theirs, entry)
     reconcilePending(ours, theirs, entry)
-    pruneInstanceState(session, entry.name)
-  }
-  // An instance whose state appeared in the store since the load (its first pending login, from another tab).
-  for (const name of Object.keys(theirsAll)) {
-    if (known.has(name) || session.expressPar?.[name] !== undefined) continue
-    const pending = theirsAll[name]!.pending
-    if (pending !== undefined) ((session.expressPar ??= {})[name] = { pending })
+    pruneInstanceState(session, name)
   }
 }
 
 /**
  * Makes the saves of `req.session` reconcile first (see the file comment). Called for every
- * request whose loaded session holds express-par state (once, however many instances see it);
- * costs a snapshot of a few ids.
+ * request whose loaded session holds express-par state (once, however many instances see it),
+ * and by `/login` for any session that came with the request; costs a snapshot of a few ids.
  */
 const guarded = new WeakSet<object>()
+/**
+ * Guarded saves of one session, in order: within a process, each one's read and write happen
+ * before the next one's read, so two saves of one session never both miss each other.
+ */
+const writes = new Map<string, Promise<void>>()
 
 export function guardSessionSave(req: Request): void {
   const session = req.session as AnySession
-  const all = session.expressPar
-  if (all === undefined || guarded.has(session)) return
+  if (guarded.has(session)) return
   guarded.add(session)
-  const loaded = snapshot(all)
+  const loaded = snapshot(session.expressPar ?? {})
   const store = req.sessionStore
   const save = session.save
   session.save = function guardedSave(this: AnySession, callback?: Callback) {
-    readStored(store, this.id).then(
-      (stored) => {
-        reconcile(this, stored, loaded)
-        save.call(this, callback)
-      },
-      (err: unknown) => callback?.(err),
-    )
+    const id = this.id
+    const queued = (writes.get(id) ?? Promise.resolve()).then(async () => {
+      let stored: AnySession | null | undefined
+      try {
+        stored = await readStored(store, id)
+      } catch (err) {
+        callback?.(err)
+        return
+      }
+      reconcile(this, stored, loaded)
+      await new Promise<void>((resolve) => {
+        save.call(this, (err?: unknown) => {
+          resolve()
+          callback?.(err)
+        })
+      })
+    })
+    writes.set(id, queued)
+    void queued.finally(() => {
+      if (writes.get(id) === queued) writes.delete(id)
+    })
     return this
   }
+}
+
+/**
+ * Whether the request brought its session (its cookie names `req.sessionID`), rather than
+ * express-session having made a new one: only a stored session can have been changed elsewhere.
+ */
+export function cameWithRequest(req: Request): boolean {
+  const cookies = req.headers.cookie
+  return cookies !== undefined && cookies.includes(encodeURIComponent(`s:${req.sessionID}.`))
 }

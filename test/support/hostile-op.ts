@@ -38,6 +38,8 @@ export interface PushedLogin {
   params: URLSearchParams
   requestUri: string
   code?: string
+  /** The refresh token issued for it (the latest, after refreshes). */
+  refreshToken?: string
 }
 
 /** A signing key of the OP: private key for signing, public JWK for its JWKS. */
@@ -164,9 +166,13 @@ export async function startHostileOP(): Promise<HostileOP> {
     return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key.privateKey, crit && { crit })
   }
 
+  /** The code grant, or (rotating the refresh token, with an ID token without nonce) the refresh grant. */
   async function tokenAnswer(request: LoggedRequest): Promise<Answer> {
-    const login = op.logins.find((l) => l.code !== undefined && l.code === request.body.get('code'))
-    if (!login) return { status: 400, body: { error: 'invalid_grant', error_description: 'unknown code' } }
+    const refreshing = request.body.get('grant_type') === 'refresh_token'
+    const login = refreshing
+      ? op.logins.find((l) => l.refreshToken !== undefined && l.refreshToken === request.body.get('refresh_token'))
+      : op.logins.find((l) => l.code !== undefined && l.code === request.body.get('code'))
+    if (!login) return { status: 400, body: { error: 'invalid_grant', error_description: refreshing ? 'unknown refresh token' : 'unknown code' } }
     const now = Math.floor(Date.now() / 1000)
     const claims: Record<string, unknown> = {
       iss: issuer,
@@ -174,11 +180,15 @@ export async function startHostileOP(): Promise<HostileOP> {
       aud: HOSTILE_CLIENT_ID,
       iat: now,
       exp: now + 300,
-      nonce: login.params.get('nonce'),
+      ...(!refreshing && { nonce: login.params.get('nonce') }),
       name: 'Alice Example',
     }
     const idToken = await (op.bend.idToken ?? ((c: IdTokenContext) => c.sign(c.claims)))({ claims, sign, login })
-    return { status: 200, body: { access_token: `at-${randomUUID()}`, token_type: 'Bearer', expires_in: 300, id_token: idToken, scope: 'openid' } }
+    login.refreshToken = `rt-${randomUUID()}`
+    return {
+      status: 200,
+      body: { access_token: `at-${randomUUID()}`, token_type: 'Bearer', expires_in: 300, id_token: idToken, refresh_token: login.refreshToken, scope: 'openid' },
+    }
   }
 
   async function answer(request: LoggedRequest): Promise<Answer> {

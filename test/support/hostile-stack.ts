@@ -43,7 +43,9 @@ async function listen(server: http.Server): Promise<string> {
 }
 
 /** Starts a hostile OP (or uses `op`) and an app whose `auth()` points at it. */
-export async function startHostileStack(options: { auth?: Partial<AuthOptions>; op?: HostileOP } = {}): Promise<HostileStack> {
+export async function startHostileStack(
+  options: { auth?: Partial<AuthOptions>; op?: HostileOP; appRoutes?: (app: express.Express) => void } = {},
+): Promise<HostileStack> {
   const op = options.op ?? (await startHostileOP())
   const appServer = http.createServer()
   const baseURL = await listen(appServer)
@@ -65,6 +67,7 @@ export async function startHostileStack(options: { auth?: Partial<AuthOptions>; 
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), claims: req.oidc.idTokenClaims ?? null, token: req.oidc.accessToken ?? null })
   })
+  options.appRoutes?.(app)
   app.use((err: ExpressParError, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     errors.push(err)
     res.status(err.status ?? 500).json({ code: err.code ?? 'UNEXPECTED', message: err.message })

@@ -56,6 +56,16 @@ describe('buildConfig refuses', () => {
     ['claims that are not a JSON object', { ...valid, authorizationParams: { claims: '{id_token' } }, /`claims` must be a JSON object/],
     ['a non-boolean idpLogout', { ...valid, idpLogout: 'yes' }, /`idpLogout` must be a boolean/],
     ['a non-function afterCallback', { ...valid, afterCallback: {} }, /`afterCallback` must be a function/],
+    ['a session option that is not an object', { ...valid, session: 3600 }, /`session` must be an object/],
+    ['an unknown session option', { ...valid, session: { absoluteDurtion: 60 } }, /unknown option `session.absoluteDurtion`. Did you mean `session.absoluteDuration`\?/],
+    ['a zero absoluteDuration', { ...valid, session: { absoluteDuration: 0 } }, /`session.absoluteDuration` must be a positive number of seconds or false/],
+    ['a rollingDuration in a string', { ...valid, session: { rollingDuration: '1d' } }, /`session.rollingDuration` must be a positive number of seconds or false, got "1d"/],
+    ['a rollingDuration of true', { ...valid, session: { rollingDuration: true } }, /`session.rollingDuration` must be a positive number/],
+    ['a name with a space', { ...valid, name: 'staff portal' }, /`name` must be 1 to 32 letters, digits/],
+    ['an empty name', { ...valid, name: '' }, /`name` must be 1 to 32/],
+    ['a name that is not a string', { ...valid, name: 7 }, /`name` must be/],
+    ['a coordination that is not an object', { ...valid, coordination: 'redis://x' }, /`coordination` must be a coordination store/],
+    ['a coordination without its methods', { ...valid, coordination: { get() {}, delete() {} } }, /`coordination` lacks setIfAbsent, addToSet, members/],
   ])('%s', (_name, options, message) => {
     expect(configError(options).message).toMatch(message)
   })
@@ -89,6 +99,9 @@ describe('buildConfig accepts', () => {
     expect(config.clientAuthMethod).toBe('client_secret_basic')
     expect(config.httpTimeout).toBe(5000)
     expect(config.clockTolerance).toBe(60)
+    expect(config.lifetimes).toEqual({ absoluteDuration: 7 * 86400, rollingDuration: 86400 })
+    expect(config.name).toBe('default')
+    expect(typeof config.coordination.setIfAbsent).toBe('function')
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.routes)).toBe(true)
   })
@@ -118,4 +131,17 @@ describe('buildConfig accepts', () => {
     expect(config.routes).toMatchObject({ login: false, logout: '/bye', callback: '/auth/cb' })
     expect(config.authorizationParams).toEqual({ scope: 'openid', prompt: 'login', response_type: 'code', max_age: '0', claims: '{"id_token":{"acr":null}}' })
   })
+})
+
+test('session lifetimes: given, defaulted, or turned off', () => {
+  expect(buildConfig({ ...valid, session: { absoluteDuration: 3600 } }).lifetimes).toEqual({ absoluteDuration: 3600, rollingDuration: 86400 })
+  expect(buildConfig({ ...valid, session: { rollingDuration: false } }).lifetimes).toEqual({ absoluteDuration: 7 * 86400, rollingDuration: false })
+  expect(buildConfig({ ...valid, session: { absoluteDuration: undefined } }).lifetimes).toEqual({ absoluteDuration: 7 * 86400, rollingDuration: 86400 })
+})
+
+test('a name and a coordination store of the app’s own', () => {
+  const coordination = { setIfAbsent: async () => true, get: async () => undefined, delete: async () => {}, addToSet: async () => {}, members: async () => [] }
+  const config = buildConfig({ ...valid, name: 'staff_2-b', coordination })
+  expect(config.name).toBe('staff_2-b')
+  expect(config.coordination).toBe(coordination)
 })

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from '../../../example-app/app.js'
 import { startLocalOP } from '../../../example-app/local-op.js'
 import { connectRedisStore } from '../../../example-app/redis-store.js'
+import { redisCoordination } from 'express-par/redis'
 import { TestBrowser, authorizeAtOP, type Page } from '../../support/browser.js'
 import { INSTANCE_HEADER, startBalancer, type Balancer } from './balancer.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
@@ -30,6 +31,11 @@ interface Instance {
 
 export interface Cluster {
   redis: RedisServer
+  op: Awaited<ReturnType<typeof startLocalOP>>
+  /** The `grant_type` of every token request the OP received, in order. */
+  tokenRequests: string[]
+  /** While set, the OP tells `arrived` of each token request and holds it until `release` resolves. */
+  tokenGate: { arrived: () => void; release: Promise<void> } | undefined
   /** The public origin: every instance's `baseURL`. */
   url: string
   /** Connection errors the instances' Redis clients reported (they reconnect by themselves). */
@@ -43,6 +49,8 @@ export interface Cluster {
   authorize(browser: TestBrowser, instance: InstanceName, user?: string): Promise<string>
   /** The `sub` of the user logged in at `instance`, or null when it answers 401. */
   whoIsLoggedIn(browser: TestBrowser, instance: InstanceName): Promise<string | null>
+  /** Rewrites the browser's session in Redis (how a test plays the clock forward). */
+  editSession(browser: TestBrowser, edit: (session: any) => void): Promise<void>
   /** Resolves once every instance's Redis client is connected (again). */
   redisReady(): Promise<void>
   /** Resolves once every instance's Redis client noticed the connection is gone. */
@@ -98,15 +106,47 @@ export async function startCluster(): Promise<Cluster> {
     }
     balancer = await startBalancer(urls)
     const publicURL = balancer.url
+    const tokenRequests: string[] = []
     op = await startLocalOP({
-      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${publicURL}/callback`], post_logout_redirect_uris: [`${publicURL}/`] }],
+      clients: [
+        {
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+          redirect_uris: [`${publicURL}/callback`],
+          post_logout_redirect_uris: [`${publicURL}/`],
+          grant_types: ['authorization_code', 'refresh_token'],
+        },
+      ],
+      // Refresh tokens for every login, rotated on use: one sent twice revokes the grant.
+      configuration: { issueRefreshToken: () => true, rotateRefreshToken: true },
+      middleware: [
+        async (ctx: { path: string; method: string; req: http.IncomingMessage }, next: () => Promise<void>) => {
+          if (ctx.path === '/token' && ctx.method === 'POST') {
+            const gate = cluster.tokenGate
+            if (gate) {
+              gate.arrived()
+              await gate.release
+            }
+          }
+          await next()
+          if (ctx.path === '/token') tokenRequests.push(String((ctx as unknown as { oidc?: { params?: { grant_type?: string } } }).oidc?.params?.grant_type))
+        },
+      ],
     })
     for (const [name, instance] of instances) {
       instance.redis = await connectRedisStore(redis.url, { onError: (err) => redisErrors.push(err), prefix: 'scale:sess:' })
       const app = createApp({
-        auth: { issuerBaseURL: op.issuer, baseURL: publicURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, allowInsecureRequests: true },
+        auth: {
+          issuerBaseURL: op.issuer,
+          baseURL: publicURL,
+          clientID: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          allowInsecureRequests: true,
+          coordination: redisCoordination(instance.redis.client),
+        },
         sessionSecret: SESSION_SECRET,
         sessionStore: instance.redis.store,
+        resourceURL: `${op.issuer}/me`,
       })
       instance.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
         served.push({ instance: name, path: new URL(req.url ?? '/', publicURL).pathname })
@@ -116,6 +156,9 @@ export async function startCluster(): Promise<Cluster> {
 
     const cluster: Cluster = {
       redis,
+      op,
+      tokenRequests,
+      tokenGate: undefined,
       url: publicURL,
       redisErrors,
       served,
@@ -135,6 +178,16 @@ export async function startCluster(): Promise<Cluster> {
         if (page.status === 401) return null
         if (page.status !== 200) throw new Error(`/api/me on ${instance} answered ${page.status}: ${errorCode(page) ?? page.body.slice(0, 300)}`)
         return (JSON.parse(page.body) as { sub: string }).sub
+      },
+      async editSession(browser, edit) {
+        const signed = decodeURIComponent(browser.cookie(publicURL, 'connect.sid') ?? '')
+        const key = `scale:sess:${signed.slice(2, signed.lastIndexOf('.'))}`
+        const client = instances.get('A')!.redis!.client
+        const raw = await client.get(key)
+        if (raw === null) throw new Error(`no session ${key} in Redis`)
+        const session = JSON.parse(raw)
+        edit(session)
+        await client.set(key, JSON.stringify(session), { KEEPTTL: true })
       },
       async redisReady() {
         await Promise.all(

@@ -1,0 +1,126 @@
+/**
+ * express-session writes whole sessions and the last writer wins. The save guard re-reads the
+ * stored session before a save and reconciles express-par's part, so a request that loaded the
+ * session earlier never undoes what another request did meanwhile: two tabs starting a login at
+ * the same instant both keep their pending login, and a logout is not undone by a request that
+ * was in flight. (Refreshed tokens: refresh.test.ts.) Requests that do not save cost no read.
+ */
+
+import type { NextFunction, Request, Response } from 'express'
+import { MemoryStore } from 'express-session'
+import { authorizeAtOP, type TestBrowser } from '../support/browser.js'
+import { storedAuth, storedPending, storedSession } from '../support/session-store.js'
+import { startStack, type Stack } from '../support/stack.js'
+
+/** A memory store that counts its reads. */
+class CountingStore extends MemoryStore {
+  reads = 0
+  override get(sid: string, callback: (err: unknown, session?: never) => void): void {
+    this.reads++
+    super.get(sid, callback as never)
+  }
+}
+
+let stack: Stack
+const store = new CountingStore()
+let parArrivals: Array<() => void> = []
+let holdPushes = 0
+const gates = new Map<string, { reached: () => void; release: Promise<void> }>()
+
+beforeAll(async () => {
+  stack = await startStack({
+    store,
+    opMiddleware: [
+      // While holdPushes is set, PAR requests wait until that many have arrived: the logins overlap.
+      async (ctx, next) => {
+        if (holdPushes > 0 && ctx.path === '/request') {
+          await new Promise<void>((resolve) => {
+            parArrivals.push(resolve)
+            if (parArrivals.length >= holdPushes) for (const release of parArrivals) release()
+          })
+        }
+        await next()
+      },
+    ],
+    appRoutes: (app) => {
+      app.get('/note', (req: Request, res: Response, next: NextFunction) => {
+        const gate = gates.get(String(req.query.gate))
+        Promise.resolve()
+          .then(async () => {
+            if (gate) {
+              gate.reached()
+              await gate.release
+            }
+            ;(req.session as unknown as { note: string }).note = 'written'
+            res.json({ ok: true })
+          })
+          .catch(next)
+      })
+    },
+  })
+})
+afterAll(() => stack.close())
+afterEach(() => {
+  holdPushes = 0
+  parArrivals = []
+})
+
+function holdAt(name: string) {
+  let reached!: () => void
+  let release!: () => void
+  const reachedPromise = new Promise<void>((resolve) => (reached = resolve))
+  gates.set(name, { reached, release: new Promise<void>((resolve) => (release = resolve)) })
+  return { reached: reachedPromise, release }
+}
+
+async function sessionWithCookie(): Promise<TestBrowser> {
+  const browser = stack.browser()
+  await browser.request(`${stack.baseURL}/note`) // a session of the app's own, with its cookie
+  expect(browser.cookie(stack.baseURL, 'connect.sid')).toBeDefined()
+  return browser
+}
+
+test('two tabs starting a login at the same instant both keep their pending login, and both complete', async () => {
+  const browser = await sessionWithCookie()
+  holdPushes = 2
+  const [first, second] = await Promise.all([browser.request(`${stack.baseURL}/login?returnTo=/one`), browser.request(`${stack.baseURL}/login?returnTo=/two`)])
+  holdPushes = 0
+  expect(Object.keys(storedPending(storedSession(stack.store, browser, stack.baseURL))!)).toHaveLength(2)
+  const firstCallback = await authorizeAtOP(browser, first.headers.get('location')!, stack.callbackPrefix)
+  const secondCallback = await authorizeAtOP(browser, second.headers.get('location')!, stack.callbackPrefix)
+  expect((await browser.request(secondCallback)).headers.get('location')).toBe('/two')
+  expect((await browser.request(firstCallback)).headers.get('location')).toBe('/one')
+})
+
+test('a request in flight while the user logs out does not bring the login back when it saves', async () => {
+  const browser = stack.browser()
+  await stack.login(browser)
+  const hold = holdAt('in-flight')
+  const inFlight = browser.request(`${stack.baseURL}/note?gate=in-flight`)
+  await hold.reached // it loaded the logged-in session
+  expect((await browser.request(`${stack.baseURL}/logout`)).status).toBe(302)
+  hold.release()
+  expect((await inFlight).status).toBe(200)
+  const stored = storedSession(stack.store, browser, stack.baseURL)
+  expect(storedAuth(stored)).toBeUndefined()
+  expect(JSON.parse((await browser.request(`${stack.baseURL}/`)).body).authenticated).toBe(false)
+})
+
+test('a logged-in request that changes nothing costs the one read express-session makes, and no save', async () => {
+  const browser = stack.browser()
+  await stack.login(browser)
+  await browser.request(`${stack.baseURL}/protected`) // settles the rolling lifetime's "seen"
+  const reads = store.reads
+  const page = await browser.request(`${stack.baseURL}/protected`)
+  expect(page.status).toBe(200)
+  expect(store.reads - reads).toBe(1)
+})
+
+test('a logged-in request that saves reads the stored session once more, to reconcile', async () => {
+  const browser = stack.browser()
+  await stack.login(browser)
+  const reads = store.reads
+  await browser.request(`${stack.baseURL}/note`)
+  expect(store.reads - reads).toBe(2)
+  expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeDefined()
+})
