@@ -3,17 +3,20 @@
  * OpenID Provider written independently of oidc-provider (in C). Each row of the README's
  * "Compatibility" table for Glewlwyd is a test here: the logins that work are driven end to end,
  * and each deviation is pinned by a test that shows both the failure and its cause.
+ *
+ * GLEWLWYD_LOG_LEVEL=DEBUG npm run test:interop prints Glewlwyd's log after the suite: its error
+ * answers have empty bodies, so the log is where it says why it refused something.
  */
 
 import express from 'express'
-import { createRemoteJWKSet, decodeProtectedHeader, importPKCS8, jwtVerify } from 'jose'
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importPKCS8, jwtVerify } from 'jose'
 import * as oauth from 'oauth4webapi'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium } from '../e2e/support/chromium.js'
 import { appErrorCode, profileClaims } from '../e2e/support/example.js'
 import { journeyTest, type Journey } from '../e2e/support/journey.js'
 import { startGlewlwyd, type Glewlwyd } from './support/glewlwyd.js'
-import { setUpOP, USER, type GlewlwydOP } from './support/glewlwyd-op.js'
+import { RAR_TYPE, setUpOP, USER, type GlewlwydOP } from './support/glewlwyd-op.js'
 import { atGlewlwyd, confirmEndSession, signInAtGlewlwyd } from './support/glewlwyd-pages.js'
 import { keygen, type KeygenOutput } from './support/keygen.js'
 import { startRP, type RP, type RPOptions } from './support/rp.js'
@@ -98,6 +101,34 @@ function recordPushes(): { bodies: URLSearchParams[]; stop(): void } {
   return { bodies, stop: () => void (globalThis.fetch = realFetch) }
 }
 
+/** A PKCE authorization request for `app`, as a direct push to Glewlwyd would carry it. */
+function pushParameters(app: RP): Record<string, string> {
+  return {
+    client_id: app.clientID,
+    response_type: 'code',
+    redirect_uri: `${app.baseURL}/callback`,
+    scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }
+}
+
+/** auth() options for JAR with `key`, the client authenticating with client_secret_post. */
+function jarAuth(key: KeygenOutput, extra: Partial<RPOptions['auth']> = {}): RPOptions['auth'] {
+  return { clientSecret: SECRET, clientAuthMethod: 'client_secret_post', requestObjectSigningKey: key.privateKeyPem, requestObjectSigningAlg: 'PS256', ...extra }
+}
+
+/** Resolves to `read()` once it returns a value, polling until `deadlineMs` passes. */
+async function eventually<T>(read: () => T | undefined, deadlineMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    const value = read()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`Timed out after ${deadlineMs} ms waiting for ${what}.`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 test('Glewlwyd advertises PAR (required), PKCE S256 and end_session; not RFC 9207 iss, not back-channel logout', () => {
   expect(metadata).toMatchObject({
     issuer: op.issuer,
@@ -111,6 +142,16 @@ test('Glewlwyd advertises PAR (required), PKCE S256 and end_session; not RFC 920
   // It does send iss (see the logins below) and logout tokens (see RP-initiated logout), without saying so.
   expect(metadata.authorization_response_iss_parameter_supported).toBeUndefined()
   expect(metadata.backchannel_logout_supported).toBeUndefined()
+})
+
+test('PAR required: Glewlwyd refuses an authorization request that was not pushed', async () => {
+  const app = await rp({ clientID: 'rpnopush', auth: { clientSecret: SECRET }, client: { client_secret: SECRET, token_endpoint_auth_method: ['client_secret_basic'] } })
+  const plain = await fetch(`${metadata.authorization_endpoint}?${new URLSearchParams({ ...pushParameters(app), state: 'plain-state', nonce: 'plain-nonce' })}`, { redirect: 'manual' })
+  // A bare 403: not the invalid_request redirect to the client of RFC 9126 §4 (for a registered redirect URI).
+  expect(plain.status).toBe(403)
+  expect(plain.headers.get('location')).toBeNull()
+  // The same client gets through with a pushed request.
+  expect(await startLogin(app)).toMatchObject({ status: 302 })
 })
 
 interface LoginMode {
@@ -198,6 +239,229 @@ describe.each(LOGIN_MODES)('PAR login, $name', (mode) => {
       await page.goto(`${app.baseURL}/`)
       await clickAndWaitForNavigation(page, 'a:text-is("Log out")')
       expect(page.url()).toBe(`${app.baseURL}/`)
+      expect(await page.locator('body').innerText()).toContain('You are not logged in')
+      expect(await apiMeStatus(page, app)).toBe(401)
+    },
+  )
+})
+
+journeyTest('max_age: Glewlwyd sends auth_time 0 (OpenID Connect Core §2), so express-par refuses a login that asks for max_age', () => browser, async (journey) => {
+  const app = await rp({
+    clientID: 'rpmaxage',
+    auth: { clientSecret: SECRET, clientAuthMethod: 'client_secret_post', authorizationParams: { scope: 'openid', max_age: '600' } },
+    client: { client_secret: SECRET, token_endpoint_auth_method: ['client_secret_post'] },
+  })
+  const page = await journey.newPage()
+  await page.goto(`${app.baseURL}/login`)
+  await signInAtGlewlwyd(page, app.baseURL, journey)
+  expect(new URL(page.url()).pathname).toBe('/callback')
+  expect(await appErrorCode(page)).toBe('ERR_ID_TOKEN_INVALID')
+  expect(await page.locator('body').innerText()).toContain('too much time has elapsed since the last End-User authentication')
+  expect(await apiMeStatus(page, app)).toBe(401)
+})
+
+journeyTest(
+  'RAR (RFC 9396): authorization_details pushed through PAR are granted by Glewlwyd; express-par does not surface them yet',
+  () => browser,
+  async (journey) => {
+    const details = [{ type: RAR_TYPE, locations: ['https://bank.example/payments'], actions: ['initiate'], datatypes: ['sepa'], instructedAmount: { currency: 'EUR', amount: '12.00' } }]
+    const accessTokens: string[] = []
+    const app = await rp({
+      clientID: 'rprar',
+      auth: {
+        clientSecret: SECRET,
+        clientAuthMethod: 'client_secret_post',
+        authorizationParams: { scope: 'openid', authorization_details: JSON.stringify(details) },
+        afterCallback: (_req, _res, session) => {
+          if (session.accessToken) accessTokens.push(session.accessToken)
+          return session
+        },
+      },
+      client: { client_secret: SECRET, token_endpoint_auth_method: ['client_secret_post'], authorization_details_types: [RAR_TYPE] },
+    })
+    const page = await journey.newPage()
+    const seen = watchFrontChannel(page, app)
+    const pushes = recordPushes()
+    try {
+      await page.goto(`${app.baseURL}/login`)
+      await signInAtGlewlwyd(page, app.baseURL, journey)
+    } finally {
+      pushes.stop()
+    }
+    expect(pushes.bodies.map((body) => JSON.parse(body.get('authorization_details') ?? 'null'))).toEqual([details])
+    expect(seen.authorizationRequests.map((url) => [...url.searchParams.keys()].sort())).toEqual([['client_id', 'request_uri']])
+    expect(page.url()).toBe(`${app.baseURL}/`)
+    // Glewlwyd granted them: they are in its RFC 9068 access token (and its token response, which express-par does not keep yet).
+    expect(accessTokens).toHaveLength(1)
+    expect(decodeJwt(accessTokens[0]!).authorization_details).toEqual(details)
+  },
+)
+
+describe('deviations from the specifications, each with its cause', () => {
+  test('client_secret_basic: Glewlwyd does not form-decode the Basic credentials (RFC 6749 §2.3.1), so an id or secret with "-" is refused; errors have empty bodies', async () => {
+    const app = await rp({
+      clientID: 'rp-dash',
+      auth: { clientSecret: 'secret-with-dashes', clientAuthMethod: 'client_secret_basic' },
+      client: { client_secret: 'secret-with-dashes', token_endpoint_auth_method: ['client_secret_basic'] },
+    })
+    expect(await startLogin(app)).toMatchObject({ status: 502, code: 'ERR_PAR_FAILED' })
+
+    // The same credentials without the form-encoding (`-` is sent as %2D) are accepted.
+    const push = (authorization: string) =>
+      fetch(metadata.pushed_authorization_request_endpoint!, { method: 'POST', headers: { authorization }, body: new URLSearchParams(pushParameters(app)) })
+    expect((await push(`Basic ${btoa('rp-dash:secret-with-dashes')}`)).status).toBe(201)
+    // A refusal is an empty 403, not the 401 with a JSON error of RFC 6749 §5.2 that RFC 9126 §2.3 refers to.
+    const refused = await push(`Basic ${btoa('rp-dash:wrong-secret')}`)
+    expect(refused.status).toBe(403)
+    expect(await refused.text()).toBe('')
+  })
+
+  test('private_key_jwt: Glewlwyd accepts a client assertion only with aud = the endpoint URL, not its issuer (RFC 9126 §2), so the login is refused', async () => {
+    const key = await keygen('PS256')
+    const app = await rp({
+      clientID: 'rpkeyjwt',
+      auth: { clientAssertionSigningKey: key.privateKeyPem, clientAssertionSigningAlg: 'PS256' },
+      client: { token_endpoint_auth_method: ['private_key_jwt'], jwks: key.jwks },
+    })
+    expect(await startLogin(app)).toMatchObject({ status: 502, code: 'ERR_PAR_FAILED' })
+
+    // The cause: the same key, in an assertion that only differs in its aud.
+    const signingKey = { key: await importPKCS8(key.privateKeyPem, 'PS256'), kid: key.jwks.keys[0]!.kid }
+    const push = async (aud: string) => {
+      const auth = oauth.PrivateKeyJwt(signingKey, { [oauth.modifyAssertion]: (_header, payload) => void (payload.aud = aud) })
+      return (await oauth.pushedAuthorizationRequest(metadata, { client_id: app.clientID }, auth, pushParameters(app), { [oauth.allowInsecureRequests]: true })).status
+    }
+    expect(await push(metadata.issuer)).toBe(401) // what openid-client, and so express-par, sends
+    expect(await push(metadata.pushed_authorization_request_endpoint!)).toBe(201)
+  })
+
+  test('JAR: Glewlwyd verifies the request object, and takes its signature for the client authentication (RFC 9126 §2 and §3 keep them apart)', async () => {
+    // Registered with client_secret_post alone: the push is refused although the secret is right.
+    const postOnly = await rp({
+      clientID: 'rpjarpostonly',
+      auth: jarAuth(psKey),
+      client: { client_secret: SECRET, token_endpoint_auth_method: ['client_secret_post'], jwks: psKey.jwks },
+    })
+    expect(await startLogin(postOnly)).toMatchObject({ status: 502, code: 'ERR_PAR_FAILED' })
+
+    // Registered as the JAR login above is: signed by another key under the registered key's kid, it is refused.
+    const otherKey = await keygen('PS256')
+    const forged = await rp({
+      clientID: 'rpjarforged',
+      auth: jarAuth(otherKey, { requestObjectSigningKeyId: psKey.jwks.keys[0]!.kid }),
+      client: { client_secret: SECRET, token_endpoint_auth_method: ['client_secret_post', 'private_key_jwt'], jwks: psKey.jwks },
+    })
+    expect(await startLogin(forged)).toMatchObject({ status: 502, code: 'ERR_PAR_FAILED' })
+  })
+
+  test('JAR with a jwks_uri: Glewlwyd reads a JWKS served as application/json, not as application/jwk-set+json (RFC 7517 §8.5.1), which routes.jwks serves', async () => {
+    const client = (jwksUri: string) => ({ client_secret: SECRET, token_endpoint_auth_method: ['client_secret_post', 'private_key_jwt'], jwks_uri: jwksUri })
+    const served = await rp({
+      clientID: 'rpjwksroute',
+      auth: jarAuth(psKey, { routes: { jwks: '/.well-known/jwks.json' } }),
+      client: (baseURL) => client(`${baseURL}/.well-known/jwks.json`),
+    })
+    const jwks = await fetch(`${served.baseURL}/.well-known/jwks.json`)
+    expect(jwks.headers.get('content-type')).toBe('application/jwk-set+json; charset=utf-8')
+    expect(((await jwks.json()) as KeygenOutput['jwks']).keys.map((k) => k.kid)).toEqual([psKey.jwks.keys[0]!.kid])
+    expect(await startLogin(served)).toMatchObject({ status: 502, code: 'ERR_PAR_FAILED' })
+
+    const asJson = await rp({
+      clientID: 'rpjwksjson',
+      auth: jarAuth(psKey),
+      client: (baseURL) => client(`${baseURL}/test/jwks.json`),
+      routes: (router) => router.get('/test/jwks.json', (_req, res) => void res.type('application/json').send(JSON.stringify(psKey.jwks))),
+    })
+    const pushed = await startLogin(asJson)
+    expect(pushed.status).toBe(302)
+    expect(pushed.location?.startsWith(`${metadata.authorization_endpoint}?`)).toBe(true)
+  })
+})
+
+describe('RP-initiated logout (idpLogout) through the end_session endpoint', () => {
+  /** An app with idpLogout, whose client at Glewlwyd has a back-channel logout URI served by the app. */
+  async function logoutApp(clientID: string): Promise<{ app: RP; logoutTokens: string[] }> {
+    const logoutTokens: string[] = []
+    const app = await rp({
+      clientID,
+      auth: { clientSecret: SECRET, clientAuthMethod: 'client_secret_post', idpLogout: true },
+      client: (baseURL) => ({
+        client_secret: SECRET,
+        token_endpoint_auth_method: ['client_secret_post'],
+        backchannel_logout_uri: `${baseURL}/test/backchannel-logout`,
+        backchannel_logout_session_required: 'true',
+      }),
+      routes: (router) =>
+        router.post('/test/backchannel-logout', express.urlencoded({ extended: false }), (req, res) => {
+          logoutTokens.push(String(req.body.logout_token))
+          res.status(200).end()
+        }),
+    })
+    return { app, logoutTokens }
+  }
+
+  journeyTest(
+    'Glewlwyd ends its session and sends a logout token, but without `state` it stays on its own page',
+    () => browser,
+    async (journey) => {
+      const { app, logoutTokens } = await logoutApp('rplogout')
+      const page = await journey.newPage()
+      await page.goto(`${app.baseURL}/login`)
+      await signInAtGlewlwyd(page, app.baseURL, journey)
+      expect(page.url()).toBe(`${app.baseURL}/`)
+      const [login] = app.idTokenClaims
+
+      const endSessionRequests: URL[] = []
+      page.on('request', (request) => {
+        const url = new URL(request.url())
+        if (`${url.origin}${url.pathname}` === metadata.end_session_endpoint) endSessionRequests.push(url)
+      })
+      await page.click('a:text-is("Log out")')
+      await confirmEndSession(page, journey)
+      await page.getByText('You are disconnected').waitFor()
+
+      // express-par's request: id_token_hint, post_logout_redirect_uri, client_id; no state (optional in RP-Initiated Logout 1.0 §2).
+      expect(endSessionRequests.map((url) => [...url.searchParams.keys()].sort())).toEqual([['client_id', 'id_token_hint', 'post_logout_redirect_uri']])
+      expect(endSessionRequests[0]!.searchParams.get('post_logout_redirect_uri')).toBe(`${app.baseURL}/`)
+      // Glewlwyd does not redirect there (RP-Initiated Logout 1.0 §3): the browser stays on its page.
+      expect(atGlewlwyd(page, glewlwyd.origin)).toBe(true)
+      expect(await apiMeStatus(page, app)).toBe(401)
+
+      // Back-channel logout, unadvertised: a signed logout token (draft 06 shape: typ JWT, no exp).
+      const token = await eventually(() => logoutTokens[0], 5000, 'the back-channel logout token')
+      const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(metadata.jwks_uri!)), { issuer: op.issuer, audience: app.clientID })
+      expect(decodeProtectedHeader(token).typ).toBe('JWT')
+      expect(protectedHeader.alg).toBe('RS256')
+      expect(payload).toMatchObject({ sub: login!.sub, sid: login!.sid, events: { [BACKCHANNEL_EVENT]: {} } })
+      expect(typeof payload.jti).toBe('string')
+      expect(payload.exp).toBeUndefined() // REQUIRED by Back-Channel Logout 1.0 §2.4
+      expect(payload.nonce).toBeUndefined()
+
+      // The Glewlwyd session is over: the next login asks for the password again.
+      await page.goto(`${app.baseURL}/login`)
+      expect(await signInAtGlewlwyd(page, app.baseURL, journey)).toEqual({ askedForPassword: true })
+      expect(app.idTokenClaims).toHaveLength(2)
+    },
+  )
+
+  journeyTest(
+    'the cause: the same end-session request with a `state` added returns the browser to post_logout_redirect_uri',
+    () => browser,
+    async (journey) => {
+      const { app } = await logoutApp('rplogoutstate')
+      const page = await journey.newPage()
+      await page.goto(`${app.baseURL}/login`)
+      await signInAtGlewlwyd(page, app.baseURL, journey)
+      // The app's logout, with the browser's cookies, stopped at its redirect to Glewlwyd ...
+      const logout = await page.request.get(`${app.baseURL}/logout`, { maxRedirects: 0, headers: { 'sec-fetch-site': 'same-origin' } })
+      expect(logout.status()).toBe(302)
+      const endSession = new URL(logout.headers().location!)
+      expect(`${endSession.origin}${endSession.pathname}`).toBe(metadata.end_session_endpoint)
+      // ... and followed with a state added, as the proposed change to express-par's logout would send it.
+      endSession.searchParams.set('state', 'interop-state')
+      await page.goto(endSession.href)
+      await confirmEndSession(page, journey)
+      await page.waitForURL(`${app.baseURL}/?state=interop-state`)
       expect(await page.locator('body').innerText()).toContain('You are not logged in')
       expect(await apiMeStatus(page, app)).toBe(401)
     },

@@ -11,6 +11,9 @@ import type { Glewlwyd } from './glewlwyd.js'
 /** The name of the OIDC plugin instance; the issuer is `<origin>/api/<name>`. */
 export const PLUGIN_NAME = 'oidc'
 
+/** The Rich Authorization Request type the plugin knows (RFC 9396 §2). */
+export const RAR_TYPE = 'payment_initiation'
+
 export const USER = { username: 'alice', password: 'correct-horse-battery', name: 'Alice Example', email: 'alice@example.com' }
 
 /** Client properties as Glewlwyd's client database stores them (its names, not RFC 7591's). */
@@ -25,6 +28,8 @@ export interface GlewlwydClient {
   /** The plugin's `client-jwks_uri-parameter`. */
   jwks_uri?: string
   backchannel_logout_uri?: string
+  /** The RAR types the client may request (the plugin's `rar-types-client-property`). */
+  authorization_details_types?: string[]
   /** 'true' puts `sid` in the logout token. */
   backchannel_logout_session_required?: string
 }
@@ -83,6 +88,14 @@ export async function setUpOP(glewlwyd: Glewlwyd, plugin: Record<string, unknown
       'session-cookie-expiration': 3600,
       'back-channel-logout-allowed': true,
       'front-channel-logout-allowed': true,
+      // RFC 9396 (Glewlwyd implements draft 11): one authorization_details type, for clients that list it.
+      'oauth-rar-allowed': true,
+      'rar-types-client-property': 'authorization_details_types',
+      'rar-allow-auth-unsigned': true,
+      'rar-allow-auth-unencrypted': true,
+      'rar-types': {
+        [RAR_TYPE]: { scopes: ['openid'], locations: ['https://bank.example/payments'], actions: ['initiate', 'status'], datatypes: ['sepa'], enriched: [], description: 'Initiate a payment' },
+      },
       'name-claim': 'mandatory',
       'email-claim': 'mandatory',
       ...plugin,
