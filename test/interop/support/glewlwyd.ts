@@ -119,15 +119,20 @@ export interface Glewlwyd {
   close(): Promise<void>
 }
 
-/** Polls `url` until it answers 200, the process exits, or `deadlineMs` passes. */
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null
+
+/**
+ * Polls Glewlwyd's `/config` (its web app's settings) until it answers as Glewlwyd does, the
+ * process exits (a port taken meanwhile), or `deadlineMs` passes.
+ */
 async function waitUntilServing(url: string, child: ChildProcess, deadlineMs: number): Promise<'ready' | 'exited'> {
   const deadline = Date.now() + deadlineMs
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return 'exited'
+    if (exited(child)) return 'exited'
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1000) })
-      await response.arrayBuffer()
-      if (response.ok) return 'ready'
+      const body = (await response.json().catch(() => undefined)) as { api_prefix?: unknown } | undefined
+      if (response.ok && body?.api_prefix === 'api' && !exited(child)) return 'ready'
     } catch {
       // not listening yet
     }
@@ -137,7 +142,7 @@ async function waitUntilServing(url: string, child: ChildProcess, deadlineMs: nu
 }
 
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  if (exited(child)) return Promise.resolve()
   return new Promise((resolve) => {
     const force = setTimeout(() => child.kill('SIGKILL'), 3000)
     child.once('exit', () => {
