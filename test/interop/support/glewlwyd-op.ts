@@ -80,13 +80,12 @@ export async function setUpOP(glewlwyd: Glewlwyd, plugin: Record<string, unknown
       'request-parameter-allow': true,
       'client-jwks-parameter': 'jwks',
       'client-jwks_uri-parameter': 'jwks_uri',
-      // The apps of these tests are http://localhost (there is no https:// here to fetch from).
-      'request-uri-allow-https-non-secure': true,
       'oauth-as-iss-id': true,
       'session-management-allowed': true,
       'session-cookie-name': 'GLEWLWYD_OIDC_SID',
       'session-cookie-expiration': 3600,
       'back-channel-logout-allowed': true,
+      // Without it, the end-session prompt's session lookup answers 400 and the prompt cannot log out.
       'front-channel-logout-allowed': true,
       // RFC 9396 (Glewlwyd implements draft 11): one authorization_details type, for clients that list it.
       'oauth-rar-allowed': true,
