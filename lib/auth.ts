@@ -32,10 +32,17 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
  */
 export function auth(options: AuthOptions): RequestHandler {
   const config = buildConfig(options)
+  const discover = createOpClient(config)
+  let discoveredIssuer: string | undefined
   const runtime: Runtime = {
     config,
-    op: createOpClient(config),
+    op: async () => {
+      const op = await discover()
+      discoveredIssuer ??= op.serverMetadata().issuer
+      return op
+    },
     coordination: new CoordinationClient(config.coordination, config.name, config.httpTimeout),
+    issuer: () => discoveredIssuer ?? config.issuer.href,
   }
   const routes = new Map<string, Route>()
   if (config.routes.login) routes.set(config.routes.login, loginRoute(runtime))

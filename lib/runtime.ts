@@ -9,4 +9,6 @@ export interface Runtime {
   readonly op: () => Promise<OpConfiguration>
   /** The coordination store, keyed under this instance's name. */
   readonly coordination: CoordinationClient
+  /** The OP's issuer identifier as its metadata states it once discovered, else the configured one. */
+  readonly issuer: () => string
 }

@@ -11,6 +11,7 @@ import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
 import type { Config, StoredAuth } from '../config/options.js'
 import { parError } from '../errors.js'
+import { claimDetails, observed } from '../events.js'
 import { callbackResponseError, opError } from '../op/op-errors.js'
 import { rawQuery, single } from '../http/query.js'
 import { redirect } from '../http/redirect.js'
@@ -149,7 +150,7 @@ async function storeUser(runtime: Runtime, req: Request, res: Response, validate
   }
 }
 
-async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<void> {
+async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<StoredAuth> {
   const params = rawQuery(req)
   const { state, login } = await takePendingLogin(runtime, req, params)
   const op = await runtime.op()
@@ -157,11 +158,12 @@ async function finishLogin(runtime: Runtime, req: Request, res: Response): Promi
   const auth = await redeemCode(runtime, op, params, state, login)
   await storeUser(runtime, req, res, auth)
   if (!res.headersSent) redirect(res, login.r) // afterCallback may have answered itself
+  return auth
 }
 
 /** `GET routes.callback` */
 export function callbackRoute(runtime: Runtime) {
   return (req: Request, res: Response, next: (err?: unknown) => void): void => {
-    finishLogin(runtime, req, res).catch(next)
+    observed('callback', runtime, req, () => finishLogin(runtime, req, res), { after: (auth) => claimDetails(auth.claims) }).catch(next)
   }
 }

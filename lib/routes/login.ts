@@ -10,6 +10,7 @@ import * as client from 'openid-client'
 import { authorizationParamsProblem } from '../config/authorization-params.js'
 import type { AuthorizationParams } from '../config/options.js'
 import { parError } from '../errors.js'
+import { observed } from '../events.js'
 import { opError } from '../op/op-errors.js'
 import { single, rawQuery } from '../http/query.js'
 import { requestObjectParameters } from '../op/request-object.js'
@@ -28,7 +29,12 @@ export interface LoginOptions {
   authorizationParams?: AuthorizationParams
 }
 
-export async function startLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions = {}): Promise<void> {
+/** Starts a login (see the file comment), publishing its outcome on `express-par:login`. */
+export function startLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions = {}): Promise<void> {
+  return observed('login', runtime, req, () => pushLogin(runtime, req, res, options))
+}
+
+async function pushLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions): Promise<void> {
   const { config } = runtime
   const extra = options.authorizationParams ?? {}
   const problem = authorizationParamsProblem(extra)

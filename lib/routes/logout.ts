@@ -8,6 +8,7 @@ import type { Request, Response } from 'express'
 import * as client from 'openid-client'
 import { appURL } from '../config/options.js'
 import { parError } from '../errors.js'
+import { claimDetails, observed } from '../events.js'
 import { rawQuery, single } from '../http/query.js'
 import { safeReturnTo } from '../http/return-to.js'
 import type { Runtime } from '../runtime.js'
@@ -19,7 +20,14 @@ export interface LogoutOptions {
   returnTo?: string
 }
 
-export async function logout(runtime: Runtime, req: Request, res: Response, options: LogoutOptions = {}): Promise<void> {
+/** Logs out (see the file comment), publishing the outcome on `express-par:logout`. */
+export function logout(runtime: Runtime, req: Request, res: Response, options: LogoutOptions = {}): Promise<void> {
+  return observed('logout', runtime, req, () => endSessions(runtime, req, res, options), {
+    before: () => claimDetails(storedLogin(req.session, runtime.config.name)?.auth.claims),
+  })
+}
+
+async function endSessions(runtime: Runtime, req: Request, res: Response, options: LogoutOptions): Promise<void> {
   const { config } = runtime
   const returnTo = safeReturnTo(options.returnTo, config.baseURL, config.routes.postLogoutRedirect)
   const idToken = storedLogin(req.session, config.name)?.auth.idToken

@@ -11,11 +11,12 @@
 
 import type { Request } from 'express'
 import { ExpressParError, parError, type ErrorCode } from '../errors.js'
+import { claimDetails, observed } from '../events.js'
 import { endsLogin, refreshGrant, type RefreshedTokens } from '../op/refresh-grant.js'
 import type { Runtime } from '../runtime.js'
 import { digest } from './digest.js'
 import { liveLogin } from './lifetimes.js'
-import { removeLogin, type Login } from './state.js'
+import { removeLogin, storedLogin, type Login } from './state.js'
 import { saveSession } from './store-calls.js'
 
 /** What a flight ends with, as published to the other requests (plain JSON). */
@@ -91,7 +92,13 @@ function failure(outcome: Extract<Outcome, { ok: false }>): ExpressParError {
  * or an untrustworthy refreshed ID token ends the login (saved, so on every instance); an OP that
  * is down or slow leaves the session as it was. Resolves to the updated login.
  */
-export async function refreshLogin(runtime: Runtime, req: Request): Promise<Login> {
+export function refreshLogin(runtime: Runtime, req: Request): Promise<Login> {
+  return observed('refresh', runtime, req, () => refreshTokens(runtime, req), {
+    before: () => claimDetails(storedLogin(req.session, runtime.config.name)?.auth.claims),
+  })
+}
+
+async function refreshTokens(runtime: Runtime, req: Request): Promise<Login> {
   const { name, lifetimes } = runtime.config
   const login = liveLogin(req.session, name, lifetimes)
   if (login === undefined) throw parError('ERR_UNAUTHENTICATED', 'There is no login to refresh: log in first.')
