@@ -111,3 +111,30 @@ test('Redis stopped while a refresh is at the OP: a clear error and no crash; af
   await expireAccessToken(again)
   expect((await cluster.request(again, 'A', '/api/resource')).status).toBe(200)
 })
+
+test('a login past its absolute lifetime ends on the next request, on either instance, and leaves Redis', async () => {
+  const browser = await loggedIn('A')
+  expect(await cluster.whoIsLoggedIn(browser, 'B')).toBe('alice')
+  await cluster.editSession(browser, (s) => {
+    s.expressPar.default.login.at -= 7 * 86400 // logged in a week ago (the default absoluteDuration)
+  })
+  expect(await cluster.whoIsLoggedIn(browser, 'B')).toBeNull()
+  expect(await cluster.whoIsLoggedIn(browser, 'A')).toBeNull()
+  let stored: { expressPar?: unknown } | undefined
+  await cluster.editSession(browser, (s) => {
+    stored = s
+  })
+  expect(stored?.expressPar).toBeUndefined()
+})
+
+test('a login left idle past its rolling lifetime ends; one in use does not', async () => {
+  const browser = await loggedIn('B')
+  await cluster.editSession(browser, (s) => {
+    s.expressPar.default.login.seen -= 86400 - 120 // idle for almost a day
+  })
+  expect(await cluster.whoIsLoggedIn(browser, 'A')).toBe('alice') // this request renews it
+  await cluster.editSession(browser, (s) => {
+    s.expressPar.default.login.seen -= 86400 // now idle for a day
+  })
+  expect(await cluster.whoIsLoggedIn(browser, 'B')).toBeNull()
+})
