@@ -7,8 +7,10 @@
 import { createApp } from './app.js'
 import { DEMO_USER } from './local-op.js'
 import { startExample } from './stack.js'
+import { startupFailure } from './startup-errors.js'
 
 const port = Number(process.env.PORT ?? 3000)
+const opPort = Number(process.env.OP_PORT ?? 3001)
 const env = process.env
 const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
 
@@ -35,12 +37,13 @@ async function withRealTenant(sessionStore) {
     sessionSecret: env.SESSION_SECRET,
     sessionStore,
   })
-  await new Promise((resolve, reject) => app.listen(port, resolve).once('error', reject))
+  // Express 5 calls the listen callback with the error too (Express 4 only on success).
+  await new Promise((resolve, reject) => app.listen(port, (err) => (err ? reject(err) : resolve())).once('error', reject))
   console.log(`\nexpress-par example app: open ${env.BASE_URL}`)
 }
 
 async function withLocalOP(sessionStore) {
-  const example = await startExample({ jar, appPort: port, opPort: Number(env.OP_PORT ?? 3001), sessionSecret: env.SESSION_SECRET, sessionStore })
+  const example = await startExample({ jar, appPort: port, opPort, sessionSecret: env.SESSION_SECRET, sessionStore })
   console.log(jar ? `Local OP (PAR and signed request objects required, private_key_jwt client) at ${example.issuer}` : `Local OP (PAR required) at ${example.issuer}`)
   console.log(`\nexpress-par example app: open ${example.baseURL}`)
   console.log(`Log in as "${DEMO_USER}" with any password.\n`)
@@ -56,6 +59,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err.message)
+  console.error(startupFailure(err, env.ISSUER_BASE_URL ? { PORT: port } : { PORT: port, OP_PORT: opPort }, 'npm start'))
   process.exit(1)
 })
