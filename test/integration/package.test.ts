@@ -1,23 +1,129 @@
-import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+/**
+ * What `npm pack` makes of a fresh clone, installed into a new app as the README says: its files,
+ * its source maps, and imports from ESM, CommonJS and strict TypeScript. Packs once for the file.
+ */
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { installedVersion, newAppWith, packFreshClone, root, run, type Packed } from '../support/packed.js'
 
-// `npm test` builds first; this checks what a user's plain Node ESM script gets from the build.
-test('the built package imports by name from a plain Node ESM script', () => {
-  const script = `
-    import { auth, requiresAuth, ExpressParError } from 'express-par'
-    let code
-    try { auth({ issuerBaseURL: 'https://op.example.com', baseURL: 'https://app.example.com', clientId: 'x' }) } catch (e) { code = e.code }
-    console.log(JSON.stringify({ auth: typeof auth, requiresAuth: typeof requiresAuth, error: typeof ExpressParError, code }))
-  `
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' })
-  expect(JSON.parse(out)).toEqual({ auth: 'function', requiresAuth: 'function', error: 'function', code: 'ERR_CONFIG_INVALID' })
+let packed: Packed
+let app: string
+
+beforeAll(async () => {
+  packed = await packFreshClone()
+  app = await newAppWith(packed, ['@types/express', '@types/express-session', '@types/node'].map((name) => `${name}@${installedVersion(name)}`))
+}, 180_000)
+afterAll(() => packed?.cleanup())
+
+/** Every file under `dir`, relative to it. */
+function walk(dir: string, base = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    return entry.isDirectory() ? walk(path, base) : [relative(base, path)]
+  })
+}
+
+describe('npm pack on a fresh clone', () => {
+  test('builds first, then packs exactly the build, its sources, the README, the LICENSE and package.json', () => {
+    const sources = walk(join(packed.clone, 'lib'))
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => file.replace(/\.ts$/, ''))
+    expect(sources.length).toBeGreaterThan(20)
+    const expected = [
+      'LICENSE',
+      'README.md',
+      'package.json',
+      ...sources.flatMap((file) => [`lib/${file}.ts`, `dist/${file}.js`, `dist/${file}.js.map`, `dist/${file}.d.ts`, `dist/${file}.d.ts.map`]),
+    ].sort()
+    expect(packed.files).toEqual(expected)
+  })
+
+  test('every source map in the installed package resolves to a file shipped with it', () => {
+    const pkg = join(app, 'node_modules', 'express-par')
+    const maps = walk(pkg).filter((file) => file.endsWith('.map'))
+    expect(maps.length).toBeGreaterThan(0)
+    expect(maps).toHaveLength(packed.files.filter((file) => file.endsWith('.map')).length)
+    const unresolved = maps.flatMap((map) => {
+      const { sources } = JSON.parse(readFileSync(join(pkg, map), 'utf8')) as { sources: string[] }
+      expect(sources.length).toBeGreaterThan(0)
+      return sources.map((source) => resolve(dirname(join(pkg, map)), source)).filter((path) => !path.startsWith(pkg) || !existsSync(path))
+    })
+    expect(unresolved).toEqual([])
+  })
+
+  test('ships the MIT LICENSE that package.json names', () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'express-par', 'package.json'), 'utf8'))
+    expect(manifest.license).toBe('MIT')
+    expect(readFileSync(join(app, 'node_modules', 'express-par', 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /)
+  })
 })
 
-test('exports point at the built JavaScript and its types', () => {
-  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'))
-  expect(pkg.type).toBe('module')
-  for (const file of [pkg.exports['.'].default, pkg.exports['.'].types]) expect(existsSync(`${root}/${file}`)).toBe(true)
+describe('installed from the tarball into a new app', () => {
+  // Exercises the package, not just its presence: auth() validates, requiresAuth() is a middleware.
+  const probe = `
+    let error
+    try { auth({ clientId: 'x' }) } catch (e) { error = { code: e.code, problems: e.message.split('\\n- ').length - 1 } }
+    console.log(JSON.stringify({ auth: typeof auth, requiresAuth: typeof requiresAuth(), ExpressParError: typeof ExpressParError, status: ERROR_STATUS.ERR_LOGIN_REFUSED, error }))
+  `
+  const expected = { auth: 'function', requiresAuth: 'function', ExpressParError: 'function', status: 400, error: { code: 'ERR_CONFIG_INVALID', problems: 5 } }
+
+  test('imports from ESM', async () => {
+    writeFileSync(join(app, 'esm-probe.js'), `import { auth, requiresAuth, ExpressParError, ERROR_STATUS } from 'express-par'\n${probe}`)
+    const { stdout, stderr } = await run(process.execPath, ['esm-probe.js'], { cwd: app })
+    expect(JSON.parse(stdout)).toEqual(expected)
+    expect(stderr).toBe('')
+  })
+
+  test('requires from CommonJS (Node >= 20.19 loads ES modules with require)', async () => {
+    writeFileSync(join(app, 'cjs-probe.cjs'), `const { auth, requiresAuth, ExpressParError, ERROR_STATUS } = require('express-par')\n${probe}`)
+    const { stdout } = await run(process.execPath, ['cjs-probe.cjs'], { cwd: app })
+    expect(JSON.parse(stdout)).toEqual(expected)
+  })
+
+  test('type-checks from strict TypeScript (NodeNext), the standard claims typed and extendable', async () => {
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, skipLibCheck: false }, files: ['app.ts'] }),
+    )
+    writeFileSync(
+      join(app, 'app.ts'),
+      `import express from 'express'
+import session from 'express-session'
+import { auth, requiresAuth, type AuthOptions, type ExpressParError, type UserClaims } from 'express-par'
+
+// An app adds the claims its OP sends.
+declare module 'express-par' {
+  interface UserClaims {
+    tenant_id?: string
+  }
+}
+
+const options: AuthOptions = { issuerBaseURL: 'https://op.example.com', baseURL: 'https://app.example.com', clientID: 'app', clientSecret: 'secret' }
+const app = express()
+app.use(session({ secret: 'a-long-session-secret', resave: false, saveUninitialized: false }))
+app.use(auth(options))
+app.get('/me', requiresAuth(), (req, res) => {
+  const user: UserClaims | undefined = req.oidc.user
+  const sub: string | undefined = user?.sub
+  const email: string | undefined = user?.email
+  const verified: boolean | undefined = user?.email_verified
+  const tenant: string | undefined = req.oidc.user?.tenant_id
+  const issuer: string | undefined = req.oidc.idTokenClaims?.iss
+  const tenantInIdToken: string | undefined = req.oidc.idTokenClaims?.tenant_id
+  // @ts-expect-error sub is a string
+  const wrong: number | undefined = user?.sub
+  // @ts-expect-error other claims are unknown, not any
+  const other: string = user?.custom
+  res.json({ sub, email, verified, tenant, issuer, tenantInIdToken, wrong, other, loggedIn: req.oidc.isAuthenticated() })
+})
+app.use((err: ExpressParError, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  res.status(err.status).send(err.code)
+})
+// @ts-expect-error an unknown option is a type error too
+auth({ ...options, clientId: 'typo' })
+`,
+    )
+    await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app })
+  })
 })
