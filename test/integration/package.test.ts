@@ -3,7 +3,7 @@
  * its source maps, and imports from ESM, CommonJS and strict TypeScript. Packs once for the file.
  */
 
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { installedVersion, newAppWith, packFreshClone, root, run, type Packed } from '../support/packed.js'
 
@@ -79,6 +79,15 @@ describe('installed from the tarball into a new app', () => {
     writeFileSync(join(app, 'cjs-probe.cjs'), `const { auth, requiresAuth, ExpressParError, ERROR_STATUS } = require('express-par')\n${probe}`)
     const { stdout } = await run(process.execPath, ['cjs-probe.cjs'], { cwd: app })
     expect(JSON.parse(stdout)).toEqual(expected)
+  })
+
+  test('npx express-par keygen --format jwk --out key.json > jwks.json: two JSON files, the private one mode 0600', async () => {
+    const { stdout } = await run('npx', ['--no', 'express-par', 'keygen', '--format', 'jwk', '--out', 'key.json'], { cwd: app })
+    const jwks = JSON.parse(stdout) as { keys: Array<{ kid: string; d?: string }> }
+    const privateJwk = JSON.parse(readFileSync(join(app, 'key.json'), 'utf8')) as { kid: string; d?: string }
+    expect(privateJwk.d).toEqual(expect.any(String))
+    expect(jwks.keys.map(({ kid, d }) => ({ kid, d }))).toEqual([{ kid: privateJwk.kid, d: undefined }])
+    expect(statSync(join(app, 'key.json')).mode & 0o777).toBe(0o600)
   })
 
   test('type-checks from strict TypeScript (NodeNext), the standard claims typed and extendable', async () => {
