@@ -1,11 +1,15 @@
 /**
  * What `npm pack` makes of a fresh clone, installed into a new app as the README says: its files,
- * its source maps, and imports from ESM, CommonJS and strict TypeScript. Packs once for the file.
+ * its source maps, imports from ESM, CommonJS and strict TypeScript, and the README's Quick start
+ * run as pasted against `npm run op`, through a login. Packs once for the whole file.
  */
 
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import { dirname, join, relative, resolve } from 'node:path'
-import { installedVersion, newAppWith, packFreshClone, root, run, type Packed } from '../support/packed.js'
+import { TestBrowser, authorizeAtOP } from '../support/browser.js'
+import { installedVersion, newAppWith, packFreshClone, root, run, stopGroup, userEnv, type Packed } from '../support/packed.js'
 
 let packed: Packed
 let app: string
@@ -134,5 +138,107 @@ auth({ ...options, clientId: 'typo' })
 `,
     )
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app })
+  })
+})
+
+/** The fenced block right after `<!-- <marker>... -->` in README.md. */
+function readmeBlock(marker: string): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const match = new RegExp(`<!-- ${marker}[^>]*-->\\n\`\`\`js\\n([\\s\\S]*?)\`\`\`\\n`).exec(readme)
+  if (!match) throw new Error(`README.md has no \`<!-- ${marker} ... -->\` comment followed by a \`\`\`js block: the Quick start test runs that block. Put the comment back above the Quick start's app.js.`)
+  return match[1]!
+}
+
+/** Resolves with the first line of `child`'s stdout that matches, or rejects (with its output) when it exits first. */
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<{ line: string; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    let output = ''
+    let errors = ''
+    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()))
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const line = output.split('\n').find((l) => pattern.test(l))
+      if (line !== undefined) {
+        child.stdout!.off('data', onData)
+        resolvePromise({ line, output })
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`${what} exited (code ${code}) before printing ${pattern}:\n${output}\n${errors}`)))
+  })
+}
+
+/** A port that was free a moment ago (the app must know it before the OP registers its redirect URI). */
+async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolvePromise) => server.listen(0, resolvePromise))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()))
+  return port
+}
+
+describe("the README's Quick start, as pasted, against npm run op", () => {
+  let op: ChildProcess
+  let quickStart: ChildProcess
+  let appErrors = ''
+  let baseURL: string
+
+  beforeAll(async () => {
+    writeFileSync(join(app, 'app.js'), readmeBlock('quick-start app.js'))
+    baseURL = `http://localhost:${await freePort()}`
+    // Step 1 of the Quick start, in the fresh clone: `npm run op`, registering the app's address.
+    op = spawn('npm', ['run', '--silent', 'op'], { cwd: packed.clone, env: userEnv({ BASE_URL: baseURL, OP_PORT: '0' }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const { output } = await waitForLine(op, /^SESSION_SECRET=/, 'npm run op')
+    // Step 2: its .env lines into my-app/.env, then `node --env-file=.env app.js`.
+    const envLines = output.slice(output.indexOf("# Your app's .env")).split('\n').filter((line) => /^[A-Z_]+=/.test(line))
+    expect(envLines.map((line) => line.split('=')[0])).toEqual(['ISSUER_BASE_URL', 'CLIENT_ID', 'CLIENT_SECRET', 'BASE_URL', 'PORT', 'SESSION_SECRET'])
+    expect(envLines).toContain(`BASE_URL=${baseURL}`)
+    writeFileSync(join(app, '.env'), `${envLines.join('\n')}\n`)
+    quickStart = spawn(process.execPath, ['--env-file=.env', 'app.js'], { cwd: app, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    quickStart.stderr!.on('data', (chunk: Buffer) => (appErrors += chunk.toString()))
+    await waitForLine(quickStart, new RegExp(`^Open ${baseURL}$`), 'the Quick start app')
+  }, 60_000)
+  afterAll(() => {
+    quickStart?.kill()
+    stopGroup(op)
+  })
+
+  test('logs in as alice at the local OP: home page, login, profile, logout', async () => {
+    const browser = new TestBrowser()
+    const home = await browser.request(`${baseURL}/`)
+    expect(home.status).toBe(200)
+    const loginLink = /href="(\/login[^"]*)"/.exec(home.body)?.[1]
+    expect(loginLink).toBe('/login?returnTo=/profile')
+
+    const login = await browser.request(`${baseURL}${loginLink}`)
+    expect(login.status).toBe(302)
+    expect(new URL(login.headers.get('location')!).searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/) // PAR
+    const callback = await authorizeAtOP(browser, login.headers.get('location')!, `${baseURL}/callback`, { login: 'alice' })
+    const afterCallback = await browser.request(callback)
+    expect({ status: afterCallback.status, location: afterCallback.headers.get('location') }).toEqual({ status: 302, location: '/profile' })
+
+    const profile = await browser.request(`${baseURL}/profile`, { headers: { accept: 'application/json' } })
+    expect(profile.status).toBe(200)
+    expect(JSON.parse(profile.body)).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com' })
+    expect((await browser.request(`${baseURL}/`)).body).toContain('<a href="/logout">Log out</a>')
+
+    expect((await browser.request(`${baseURL}/logout`)).status).toBe(302)
+    expect((await browser.request(`${baseURL}/`)).body).toContain('Log in')
+    expect(appErrors).toBe('')
+  })
+
+  test('/callback opened directly ends in its error handler, with the code and message on the console, not a stack trace', async () => {
+    const page = await new TestBrowser().request(`${baseURL}/callback`)
+    expect(page.status).toBe(400)
+    expect(page.body).toBe('Login failed. <a href="/login">Try again</a>')
+    expect(appErrors).toMatch(/^ERR_CALLBACK_INVALID: \S.+\n$/)
+    appErrors = ''
+  })
+
+  test('uses the error handler of the Errors section, word for word', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const errors = readme.slice(readme.indexOf('<!-- errors -->'))
+    const handler = /```js\n([\s\S]*?)```\n/.exec(errors)![1]!
+    expect(readmeBlock('quick-start app.js')).toContain(handler)
   })
 })
