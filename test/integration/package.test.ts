@@ -92,7 +92,7 @@ describe('installed from the tarball into a new app', () => {
     expect(privateJwk.d).toEqual(expect.any(String))
     expect(jwks.keys.map(({ kid, d }) => ({ kid, d }))).toEqual([{ kid: privateJwk.kid, d: undefined }])
     expect(statSync(join(app, 'key.json')).mode & 0o777).toBe(0o600)
-  })
+  }, 30_000)
 
   test('type-checks from strict TypeScript (NodeNext), the standard claims typed and extendable', async () => {
     writeFileSync(
@@ -138,7 +138,7 @@ auth({ ...options, clientId: 'typo' })
 `,
     )
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app })
-  })
+  }, 60_000)
 })
 
 /** The fenced block right after `<!-- <marker>... -->` in README.md. */
