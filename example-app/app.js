@@ -17,6 +17,32 @@ const page = (title, body) => `<!doctype html>
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style></head>
 <body><h1>${escapeHTML(title)}</h1>${body}</body></html>`
 
+/** A claim's value as a person reads it: `alice`, not `"alice"`; lists and objects spelled out. */
+const claimText = (value) => {
+  if (Array.isArray(value)) return value.map(claimText).join(', ')
+  if (value !== null && typeof value === 'object') return Object.entries(value).map(([name, v]) => `${name}: ${claimText(v)}`).join('; ')
+  return String(value)
+}
+
+/** What went wrong, for the person in front of the browser, by express-par's error code. */
+const EXPLANATIONS = {
+  ERR_LOGIN_REFUSED: 'The login was cancelled or refused, so you are not logged in.',
+  ERR_LOGIN_NOT_PENDING: 'This login has expired or was already used (after the back button, for example, or in another browser). Please log in again.',
+  ERR_LOGIN_EXPIRED: 'This login took too long and has expired. Please log in again.',
+  ERR_CALLBACK_INVALID: 'The login could not be completed from this link. Please log in again.',
+  ERR_CODE_REJECTED: 'The login could not be completed. Please log in again.',
+  ERR_ISSUER_MISMATCH: 'The login could not be completed safely, so you are not logged in. Please log in again.',
+  ERR_UNAUTHENTICATED: 'You need to log in to see this page.',
+  ERR_IDP_LOGOUT_UNSUPPORTED: 'You are logged out of this app, but may still be logged in at the login service.',
+}
+const BY_STATUS = {
+  500: 'Logging in does not work right now because of a problem in this app. Please try again later.',
+  502: 'The login service is not working as expected right now. Please try again in a moment.',
+  504: 'The login service is not answering right now. Please try again in a moment.',
+}
+const explain = (code, status) =>
+  (Object.hasOwn(EXPLANATIONS, code) ? EXPLANATIONS[code] : Object.hasOwn(BY_STATUS, status) ? BY_STATUS[status] : 'Something went wrong. Please try again.')
+
 /**
  * Builds the example app.
  *
@@ -59,7 +85,7 @@ export function createApp({ auth: authOptions, sessionSecret = 'example-app-sess
 
   app.get('/profile', requiresAuth(), (req, res) => {
     const rows = Object.entries(req.oidc.user)
-      .map(([name, value]) => `<tr><th>${escapeHTML(name)}</th><td>${escapeHTML(JSON.stringify(value))}</td></tr>`)
+      .map(([name, value]) => `<tr><th>${escapeHTML(name)}</th><td>${escapeHTML(claimText(value))}</td></tr>`)
       .join('')
     res.send(page('Profile', `<table id="claims">${rows}</table><p><a href="/">Home</a> · <a href="/logout">Log out</a></p>`))
   })
@@ -78,13 +104,22 @@ export function createApp({ auth: authOptions, sessionSecret = 'example-app-sess
     })
   }
 
-  // express-par never renders a page: its errors come here with a status and a stable code.
+  // express-par never renders a page: its errors come here with a status and a stable code. The
+  // page says what happened in plain words and offers a new login; express-par's own message, meant
+  // for the developer, is folded away below it.
   app.use((err, req, res, _next) => {
     const status = err.status ?? 500
     if (status >= 500 && !err.code) console.error(err)
-    res
-      .status(status)
-      .send(page('Login problem', `<p>${escapeHTML(err.message)}</p><p>Code: <code id="error-code">${escapeHTML(err.code ?? 'ERR_UNEXPECTED')}</code></p><p><a href="/">Home</a></p>`))
+    const code = err.code ?? 'ERR_UNEXPECTED'
+    res.status(status).send(
+      page(
+        'Login problem',
+        `<p id="error-explanation">${escapeHTML(explain(code, status))}</p>
+         <p><a id="try-again" href="/login">Try again</a> · <a href="/">Home</a></p>
+         <p>Error code: <code id="error-code">${escapeHTML(code)}</code></p>
+         <details><summary>Details for the developer</summary><p>${escapeHTML(err.message)}</p></details>`,
+      ),
+    )
   })
   return app
 }

@@ -8,8 +8,10 @@ import { createApp } from './app.js'
 import { DEMO_USER } from './local-op.js'
 import { startExample } from './stack.js'
 import { redisCoordination } from 'express-par/redis'
+import { startupFailure } from './startup-errors.js'
 
 const port = Number(process.env.PORT ?? 3000)
+const opPort = Number(process.env.OP_PORT ?? 3001)
 const env = process.env
 const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
 
@@ -38,7 +40,8 @@ async function withRealTenant({ sessionStore, coordination }) {
     sessionSecret: env.SESSION_SECRET,
     sessionStore,
   })
-  await new Promise((resolve, reject) => app.listen(port, resolve).once('error', reject))
+  // Express 5 calls the listen callback with the error too (Express 4 only on success).
+  await new Promise((resolve, reject) => app.listen(port, (err) => (err ? reject(err) : resolve())).once('error', reject))
   console.log(`\nexpress-par example app: open ${env.BASE_URL}`)
 }
 
@@ -46,7 +49,7 @@ async function withLocalOP({ sessionStore, coordination }) {
   const example = await startExample({
     jar,
     appPort: port,
-    opPort: Number(env.OP_PORT ?? 3001),
+    opPort,
     sessionSecret: env.SESSION_SECRET,
     sessionStore,
     auth: coordination ? { coordination } : {},
@@ -66,6 +69,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err.message)
+  console.error(startupFailure(err, env.ISSUER_BASE_URL ? { PORT: port } : { PORT: port, OP_PORT: opPort }, 'npm start'))
   process.exit(1)
 })

@@ -7,8 +7,7 @@
 
 import { IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, Response } from 'express'
-
-type FetchResponse = globalThis.Response
+import type { IdTokenClaims, UserClaims } from './claims.js'
 import type { StoredAuth } from './config/options.js'
 import { currentScope } from './request-scope.js'
 import { startLogin, type LoginOptions } from './routes/login.js'
@@ -20,6 +19,8 @@ import { refreshLogin } from './session/refresh.js'
 import { fetchResource, type ResourceRequestInit } from './op/resource.js'
 
 /** ID token claims about the protocol rather than the user; left out of `req.oidc.user`. */
+type FetchResponse = globalThis.Response
+
 const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti'])
 
 /** The access token, shaped like express-openid-connect's `req.oidc.accessToken`. */
@@ -71,13 +72,13 @@ export class RequestContext {
   }
 
   /** The user's claims from the validated ID token, without protocol claims (`aud`, `nonce`, ...). */
-  get user(): Record<string, unknown> | undefined {
+  get user(): UserClaims | undefined {
     const claims = this.#login?.auth.claims
     if (!claims) return undefined
     // A plain loop: read on most authenticated requests, so no intermediate arrays (see bench/).
     const user: Record<string, unknown> = {}
     for (const name of Object.keys(claims)) if (!PROTOCOL_CLAIMS.has(name)) user[name] = claims[name]
-    return user
+    return user as UserClaims
   }
 
   /** The raw ID token. */
@@ -86,8 +87,8 @@ export class RequestContext {
   }
 
   /** All claims of the validated ID token. */
-  get idTokenClaims(): Record<string, unknown> | undefined {
-    return this.#login?.auth.claims
+  get idTokenClaims(): IdTokenClaims | undefined {
+    return this.#login?.auth.claims as IdTokenClaims | undefined
   }
 
   get accessToken(): AccessToken | undefined {

@@ -1,9 +1,14 @@
 /**
- * `npx express-par keygen [--alg PS256] [--format pem|jwk]`: a new private signing key for
- * `requestObjectSigningKey` / `clientAssertionSigningKey`, and its public JWK Set, ready to paste
- * into the OP's client registration (`jwks`). Keys come from jose; nothing is written to disk.
+ * `npx express-par keygen [--alg PS256] [--format pem|jwk] [--out FILE]`: a new private signing key
+ * for `requestObjectSigningKey` / `clientAssertionSigningKey`, and its public JWK Set, ready to
+ * paste into the OP's client registration (`jwks`). Keys come from jose.
+ *
+ * stdout carries only key material, so it can be redirected to a file: the private key, or with
+ * `--out FILE` (the private key written there, mode 0600, never over an existing file) the public
+ * JWK Set. Everything meant for a person goes to stderr.
  */
 
+import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose'
 import { SIGNING_ALGS, type SigningAlg } from '../op/keys.js'
@@ -15,6 +20,8 @@ export interface KeygenOptions {
   alg: SigningAlg
   /** How to print the private key. Default `pem` (PKCS#8). */
   format: KeyFormat
+  /** Write the private key to this file (mode 0600, not over an existing file) instead of stdout. */
+  out?: string | undefined
 }
 
 export interface GeneratedKey {
@@ -29,12 +36,17 @@ export interface GeneratedKey {
 /** Raised for a bad command line; `main` prints it with the usage. */
 export class UsageError extends Error {}
 
-export const USAGE = `Usage: npx express-par keygen [--alg ${SIGNING_ALGS.join('|')}] [--format pem|jwk]
+export const USAGE = `Usage: npx express-par keygen [--alg ${SIGNING_ALGS.join('|')}] [--format pem|jwk] [--out FILE]
 
-Prints a new private signing key for express-par's requestObjectSigningKey (JAR) and
+Makes a new private signing key for express-par's requestObjectSigningKey (JAR) and
 clientAssertionSigningKey (private_key_jwt), and its public JWK Set for the OP's client registration.
   --alg     the JWS algorithm the key is for (default PS256: RSA 2048-bit)
-  --format  pem: PKCS#8 PEM (default); jwk: a private JWK that carries its kid and alg`
+  --format  pem: PKCS#8 PEM (default); jwk: a private JWK that carries its kid and alg
+  --out     write the private key to FILE (created with mode 0600, never over an existing file)
+            and print the public JWK Set instead
+stdout carries only key material, so "> FILE" works: the private key, or with --out the public
+JWK Set. Notes (and, without --out, the public JWK Set) go to stderr. For example:
+  npx express-par keygen --format jwk --out key.json > jwks.json`
 
 /** Generates a signing key for `alg`, its key id being its RFC 7638 thumbprint. */
 export async function generateSigningKey({ alg, format }: KeygenOptions): Promise<GeneratedKey> {
@@ -51,9 +63,9 @@ export async function generateSigningKey({ alg, format }: KeygenOptions): Promis
 
 /** Parses `keygen`'s arguments (after the sub-command). */
 export function parseKeygenArgs(args: string[]): KeygenOptions {
-  let values: { alg?: string | undefined; format?: string | undefined }
+  let values: { alg?: string | undefined; format?: string | undefined; out?: string | undefined }
   try {
-    ;({ values } = parseArgs({ args, options: { alg: { type: 'string' }, format: { type: 'string' } }, strict: true, allowPositionals: false }))
+    ;({ values } = parseArgs({ args, options: { alg: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: false }))
   } catch (err) {
     throw new UsageError((err as Error).message)
   }
@@ -61,28 +73,34 @@ export function parseKeygenArgs(args: string[]): KeygenOptions {
   if (!SIGNING_ALGS.includes(alg as SigningAlg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGS.join(', ')}, got ${JSON.stringify(alg)}.`)
   const format = values.format ?? 'pem'
   if (format !== 'pem' && format !== 'jwk') throw new UsageError(`--format must be pem or jwk, got ${JSON.stringify(format)}.`)
-  return { alg: alg as SigningAlg, format }
+  if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out needs a file name.')
+  return { alg: alg as SigningAlg, format, out: values.out }
 }
 
-/** The text `keygen` prints: the private key between comment lines, then the public JWK Set. */
-export function formatGeneratedKey(key: GeneratedKey): string {
-  const privateText = typeof key.privateKey === 'string' ? key.privateKey.trimEnd() : JSON.stringify(key.privateKey, null, 2)
+/** The private key as a file holds it: the PEM block, or the JWK as JSON. */
+export function privateKeyText(key: GeneratedKey): string {
+  return typeof key.privateKey === 'string' ? `${key.privateKey.trimEnd()}\n` : `${JSON.stringify(key.privateKey, null, 2)}\n`
+}
+
+/** The public JWK Set to register at the OP, as JSON. */
+export function publicJwksText(key: GeneratedKey): string {
+  return `${JSON.stringify({ keys: [key.publicJwk] }, null, 2)}\n`
+}
+
+/** What to do with the key, for a person (stderr). `out` is where the private key was written, if it was. */
+export function keyNotes(key: GeneratedKey, out?: string): string {
   const algHint =
     typeof key.privateKey === 'string' && !key.alg.startsWith('ES')
-      ? `#    A PEM does not carry its algorithm: also set requestObjectSigningAlg / clientAssertionSigningAlg: '${key.alg}'.\n`
+      ? `   A PEM does not carry its algorithm: also set requestObjectSigningAlg / clientAssertionSigningAlg: '${key.alg}'.\n`
       : ''
   return (
-    `# express-par keygen: a new ${key.alg} signing key, kid ${key.kid}\n` +
-    '#\n' +
-    '# 1. The PRIVATE key. Keep it secret (a secrets manager or an environment variable, never the\n' +
-    '#    repository) and give it to auth() as requestObjectSigningKey (JAR) and/or\n' +
-    '#    clientAssertionSigningKey (private_key_jwt).\n' +
+    `express-par keygen: a new ${key.alg} signing key, kid ${key.kid}\n` +
+    `1. The PRIVATE key is ${out ? `in ${out} (mode 0600)` : 'on stdout'}. Keep it secret (a secrets manager or an\n` +
+    '   environment variable, never the repository) and give it to auth() as requestObjectSigningKey\n' +
+    '   (JAR) and/or clientAssertionSigningKey (private_key_jwt).\n' +
     algHint +
-    `${privateText}\n` +
-    '#\n' +
-    '# 2. The PUBLIC key set. Register it for this client at the OP ("jwks"), or serve it with\n' +
-    "#    auth({ routes: { jwks: '/.well-known/jwks.json' } }) and register that URL as \"jwks_uri\".\n" +
-    `${JSON.stringify({ keys: [key.publicJwk] }, null, 2)}\n`
+    `2. The PUBLIC key set is ${out ? 'on stdout' : 'below'}. Register it for this client at the OP ("jwks"), or serve it with\n` +
+    "   auth({ routes: { jwks: '/.well-known/jwks.json' } }) and register that URL as \"jwks_uri\".\n"
   )
 }
 
@@ -105,12 +123,29 @@ export async function main(args: string[], stdout: Output, stderr: Output): Prom
     stdout.write(`${USAGE}\n`)
     return 0
   }
+  let options: KeygenOptions
   try {
-    stdout.write(formatGeneratedKey(await generateSigningKey(parseKeygenArgs(rest))))
-    return 0
+    options = parseKeygenArgs(rest)
   } catch (err) {
     if (!(err instanceof UsageError)) throw err
     stderr.write(`express-par keygen: ${err.message}\n\n${USAGE}\n`)
     return 2
   }
+  const key = await generateSigningKey(options)
+  if (options.out === undefined) {
+    stdout.write(privateKeyText(key))
+    stderr.write(`${keyNotes(key)}${publicJwksText(key)}`)
+    return 0
+  }
+  try {
+    // 'wx': never replace an existing file, which may be a key in use.
+    await writeFile(options.out, privateKeyText(key), { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists, and keygen never overwrites a key. Choose another --out, or delete the file first.' : (err as Error).message
+    stderr.write(`express-par keygen: cannot write ${options.out}: ${reason}\n`)
+    return 1
+  }
+  stdout.write(publicJwksText(key))
+  stderr.write(keyNotes(key, options.out))
+  return 0
 }

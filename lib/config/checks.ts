@@ -12,11 +12,15 @@ export function invalid(message: string): never {
   throw configError(message)
 }
 
+/** Why `key` (not in `known`) is refused: "unknown option", with a "did you mean" for a near miss. */
+export function unknownOption(key: string, known: readonly string[], where: string): string {
+  const hint = suggest(key, known)
+  return `unknown option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ''}`
+}
+
 export function checkKeys(given: object, known: readonly string[], where: string): void {
   for (const key of Object.keys(given)) {
-    if (known.includes(key)) continue
-    const hint = suggest(key, known)
-    invalid(`unknown option \`${where}${key}\`.${hint ? ` Did you mean \`${where}${hint}\`?` : ''}`)
+    if (!known.includes(key)) invalid(unknownOption(key, known, where))
   }
 }
 

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express'
 import { resolveClientAuth, type ClientAuthConfig, type ClientAuthMethod } from '../op/client-auth.js'
 import { authorizationParamsProblem } from './authorization-params.js'
 import { checkKeys, defined, invalid, isLoopback, parseURL, positiveNumber, requireString, routePath } from './checks.js'
+import { checkPresence } from './presence.js'
 import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput } from '../op/keys.js'
 import { checkCoordination, type Coordination } from '../session/coordination.js'
 import { checkLifetimes, type Lifetimes, type SessionOptions } from '../session/lifetimes.js'
@@ -177,7 +178,7 @@ function checkAuthorizationParams(value: unknown): Readonly<AuthorizationParams>
 export function buildConfig(options: AuthOptions): Config {
   if (typeof options !== 'object' || options === null) invalid('auth() takes an options object.')
   const given = defined(options)
-  checkKeys(given, KNOWN_OPTIONS, '')
+  checkPresence(given, KNOWN_OPTIONS)
 
   const allowInsecureRequests = given.allowInsecureRequests ?? false
   if (typeof allowInsecureRequests !== 'boolean') invalid('`allowInsecureRequests` must be a boolean.')

@@ -54,7 +54,7 @@ describe.each(LOGIN_MODES)('$name', (mode) => {
   async function expectProfileOfAlice(page: Page, journey: Journey, pathAndQuery = '/profile'): Promise<void> {
     expect(page.url()).toBe(`${example.baseURL}${pathAndQuery}`)
     await journey.step(page, 'profile')
-    expect(await profileClaims(page)).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true })
+    expect(await profileClaims(page)).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: 'true' })
   }
 
   journeyTest('"Log in" on the home page leads through the OP to the profile with the user\'s claims', () => browser, async (journey) => {

@@ -4,6 +4,9 @@ import { createApp } from '../../example-app/app.js'
 import { DEMO_USER, startLocalOP } from '../../example-app/local-op.js'
 import { TestBrowser, authorizeAtOP } from '../support/browser.js'
 
+/** The error page's sentence for the person in front of the browser. */
+const explanation = (body: string) => /<p id="error-explanation">([^<]*)<\/p>/.exec(body)?.[1]
+
 // The example app as `npm start` runs it: its own pages, its error page, its local OP.
 describe('example app', () => {
   let close: () => Promise<void>
@@ -40,8 +43,11 @@ describe('example app', () => {
 
     const claims = await browser.request(`${baseURL}/profile`)
     expect(claims.status).toBe(200)
-    expect(claims.body).toContain('<th>sub</th><td>&quot;alice&quot;</td>')
-    expect(claims.body).toContain('Alice Example')
+    // Values as a person reads them, not JSON: alice, not "alice"; true, not a JSON literal in quotes.
+    expect(claims.body).toContain('<th>sub</th><td>alice</td>')
+    expect(claims.body).toContain('<th>name</th><td>Alice Example</td>')
+    expect(claims.body).toContain('<th>email_verified</th><td>true</td>')
+    expect(claims.body).not.toContain('&quot;')
     expect((await browser.request(`${baseURL}/`)).body).toContain('Logged in as <strong>Alice Example</strong>')
 
     await browser.request(`${baseURL}/logout`)
@@ -56,7 +62,24 @@ describe('example app', () => {
     const page = await browser.request(callbackUrl.href)
     expect(page.status).toBe(400)
     expect(page.body).toContain('<code id="error-code">ERR_LOGIN_REFUSED</code>')
+    expect(explanation(page.body)).toBe('The login was cancelled or refused, so you are not logged in.')
+    expect(page.body).toContain('<a id="try-again" href="/login">Try again</a>')
     expect(page.body).not.toContain('alert(1)') // the injected error_description is never rendered
     expect(page.body).not.toMatch(/at .*\.(js|ts):\d+/)
+  })
+
+  test('a spent or forged callback: a sentence without protocol words, the code, and a "Try again" that starts a new login', async () => {
+    const browser = new TestBrowser()
+    const page = await browser.request(`${baseURL}/callback?code=forged&state=forged`)
+    expect(page.status).toBe(400)
+    expect(page.body).toContain('<code id="error-code">ERR_LOGIN_NOT_PENDING</code>')
+    const sentence = explanation(page.body)
+    expect(sentence).toMatch(/^This login has expired or was already used .*Please log in again\.$/)
+    expect(sentence).not.toMatch(/`|\b(state|callback|OP|PKCE|iss|pending|session)\b/)
+    // express-par's message, for the developer, is folded away below it, escaped.
+    expect(page.body).toMatch(/<details><summary>Details for the developer<\/summary><p>No login is pending [^<]*callback&#39;s[^<]*<\/p><\/details>/)
+    const tryAgain = await browser.request(new URL(/id="try-again" href="([^"]+)"/.exec(page.body)![1]!, baseURL).href)
+    expect(tryAgain.status).toBe(302)
+    expect(new URL(tryAgain.headers.get('location')!).searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/)
   })
 })

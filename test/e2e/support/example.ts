@@ -30,8 +30,8 @@ export async function appErrorCode(page: Page): Promise<string | undefined> {
   return (await code.count()) > 0 ? (await code.innerText()).trim() : undefined
 }
 
-/** The claims table of the profile page, as name -> JSON value. */
-export async function profileClaims(page: Page): Promise<Record<string, unknown>> {
+/** The claims table of the profile page, as name -> the value shown (text). */
+export async function profileClaims(page: Page): Promise<Record<string, string>> {
   const rows = await page.locator('#claims tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th')?.textContent ?? '', tr.querySelector('td')?.textContent ?? '']))
-  return Object.fromEntries(rows.map(([name, value]) => [name, JSON.parse(value!)]))
+  return Object.fromEntries(rows)
 }
