@@ -1,5 +1,4 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { createOpClient } from './op/discovery.js'
 import { buildConfig, type AuthOptions } from './config/options.js'
 import { RequestContext, ResponseContext } from './context.js'
 import { parError } from './errors.js'
@@ -7,7 +6,7 @@ import { callbackRoute } from './routes/callback.js'
 import { jwksRoute } from './routes/jwks.js'
 import { loginRoute } from './routes/login.js'
 import { logoutRoute } from './routes/logout.js'
-import type { Runtime } from './runtime.js'
+import { createRuntime } from './runtime.js'
 
 type Route = (req: Request, res: Response, next: NextFunction) => void
 
@@ -29,7 +28,7 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
  */
 export function auth(options: AuthOptions): RequestHandler {
   const config = buildConfig(options)
-  const runtime: Runtime = { config, op: createOpClient(config) }
+  const runtime = createRuntime(config)
   const routes = new Map<string, Route>()
   if (config.routes.login) routes.set(config.routes.login, loginRoute(runtime))
   routes.set(config.routes.callback, callbackRoute(runtime))

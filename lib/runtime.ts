@@ -1,9 +1,21 @@
 import type { Config } from './config/options.js'
-import type { OpConfiguration } from './op/discovery.js'
+import { createClientAuthentication } from './op/client-auth.js'
+import { createOpClient, type OpConfiguration } from './op/discovery.js'
+import { createOpFetch, type OpFetch } from './op/http.js'
 
 /** What the route handlers share for one `auth()` instance: its config and its OP. */
 export interface Runtime {
   readonly config: Config
   /** Resolves the OP configuration, discovering it on first use (failures are not cached). */
   readonly op: () => Promise<OpConfiguration>
+  /** Every request to the OP goes through it: `httpTimeout` for the whole answer, a 1 MB cap (see `op/http.ts`). */
+  readonly opFetch: OpFetch
+}
+
+/** The runtime of one `auth()` instance. Nothing is fetched until the first login. */
+export function createRuntime(config: Config): Runtime {
+  const opFetch = createOpFetch({ timeoutMs: config.httpTimeout, allowInsecureRequests: config.allowInsecureRequests })
+  const authentication = createClientAuthentication(config.clientAuth)
+  const op = createOpClient(config, opFetch, authentication)
+  return { config, op, opFetch }
 }

@@ -5,15 +5,16 @@
  */
 
 import * as client from 'openid-client'
-import { createClientAuthentication, type ClientAuthentication } from './client-auth.js'
+import type { ClientAuthentication } from './client-auth.js'
 import type { Config } from '../config/options.js'
 import { parError } from '../errors.js'
+import type { OpFetch } from './http.js'
 import { opError } from './op-errors.js'
 import { checkRequestObjects } from './request-object.js'
 
 export type OpConfiguration = client.Configuration
 
-async function discover(config: Config, authentication: ClientAuthentication): Promise<OpConfiguration> {
+async function discover(config: Config, authentication: ClientAuthentication, opFetch: OpFetch): Promise<OpConfiguration> {
   const execute = [client.enableNonRepudiationChecks]
   if (config.allowInsecureRequests) execute.push(client.allowInsecureRequests)
   let configuration: OpConfiguration
@@ -23,7 +24,7 @@ async function discover(config: Config, authentication: ClientAuthentication): P
       config.clientID,
       { client_secret: config.clientSecret, [client.clockTolerance]: config.clockTolerance },
       authentication.clientAuth,
-      { execute, timeout: config.httpTimeout / 1000 },
+      { execute, timeout: config.httpTimeout / 1000, [client.customFetch]: opFetch },
     )
   } catch (err) {
     throw opError(err, 'discovery', config.httpTimeout)
@@ -47,11 +48,10 @@ async function discover(config: Config, authentication: ClientAuthentication): P
 }
 
 /** Returns a function that resolves the OP configuration, discovering it on first use. */
-export function createOpClient(config: Config): () => Promise<OpConfiguration> {
-  const authentication = createClientAuthentication(config.clientAuth)
+export function createOpClient(config: Config, opFetch: OpFetch, authentication: ClientAuthentication): () => Promise<OpConfiguration> {
   let pending: Promise<OpConfiguration> | undefined
   return () => {
-    pending ??= discover(config, authentication).catch((err: unknown) => {
+    pending ??= discover(config, authentication, opFetch).catch((err: unknown) => {
       pending = undefined
       throw err
     })

@@ -5,14 +5,15 @@
 
 import { AuthorizationResponseError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client'
 import { ExpressParError, parError, type ErrorCode } from '../errors.js'
+import { MAX_OP_RESPONSE_BYTES, OpInsecureRequest, OpResponseTooLarge } from './http.js'
 
 /** The OP call an error came from. */
 export type OpStep = 'discovery' | 'par' | 'token'
 
-const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string }> = {
-  discovery: { code: 'ERR_DISCOVERY_FAILED', what: 'discovery of the OP metadata (issuerBaseURL/.well-known/openid-configuration) failed' },
-  par: { code: 'ERR_PAR_FAILED', what: 'the pushed authorization request (PAR, RFC 9126) failed' },
-  token: { code: 'ERR_TOKEN_RESPONSE_INVALID', what: 'the token endpoint response is not valid' },
+const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string; answer: string }> = {
+  discovery: { code: 'ERR_DISCOVERY_FAILED', what: 'discovery of the OP metadata (issuerBaseURL/.well-known/openid-configuration) failed', answer: 'discovery document' },
+  par: { code: 'ERR_PAR_FAILED', what: 'the pushed authorization request (PAR, RFC 9126) failed', answer: 'PAR response' },
+  token: { code: 'ERR_TOKEN_RESPONSE_INVALID', what: 'the token endpoint response is not valid', answer: 'token response' },
 }
 
 /** The message of anything error-shaped (errors from fetch come from another realm under test runners). */
@@ -26,17 +27,20 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
-function isTimeout(err: unknown): boolean {
-  if (errorCode(err) === 'OAUTH_TIMEOUT') return true
-  const cause = (err as { cause?: { name?: string } } | null)?.cause
-  return cause?.name === 'TimeoutError' || (err as { name?: string } | null)?.name === 'TimeoutError'
-}
-
-/** `err` and the errors it wraps (openid-client wraps oauth4webapi's, which carry the detail). */
+/** `err` and the errors it wraps (openid-client wraps oauth4webapi's, which wrap fetch's, which wrap the socket's). */
 function causeChain(err: unknown): unknown[] {
   const chain: unknown[] = []
-  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) chain.push(e)
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) chain.push(e)
   return chain
+}
+
+/** A timeout anywhere in the chain: a body that outlasts httpTimeout sits two levels down. */
+function isTimeout(err: unknown): boolean {
+  return causeChain(err).some((e) => errorCode(e) === 'OAUTH_TIMEOUT' || (e as { name?: unknown }).name === 'TimeoutError')
+}
+
+function findInChain<T>(err: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  return causeChain(err).find((e): e is T => e instanceof type)
 }
 
 const ID_TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED'])
@@ -89,6 +93,18 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?:
     return parError('ERR_OP_TIMEOUT', `The OP did not answer within httpTimeout (${timeoutMs} ms) during ${step}. Check that the OP is reachable, or raise httpTimeout.`, {
       cause: err,
     })
+  }
+  const tooLarge = findInChain(err, OpResponseTooLarge)
+  if (tooLarge) {
+    const size = tooLarge.declared ? `${tooLarge.bytes} bytes (its Content-Length)` : `over ${MAX_OP_RESPONSE_BYTES} bytes (reading stopped at ${tooLarge.bytes})`
+    return parError(
+      STEP_FAILURE[step].code,
+      `The OP's ${STEP_FAILURE[step].answer} is ${size}, above the 1 MB (${MAX_OP_RESPONSE_BYTES}-byte) limit on what express-par reads from an OP. No honest OP sends that much: check the OP, or what answers in its place.`,
+      { cause: err },
+    )
+  }
+  if (findInChain(err, OpInsecureRequest)) {
+    return parError(STEP_FAILURE[step].code, `The OP's metadata names an http: URL for ${step}; only https: is used unless allowInsecureRequests is set (local development). Fix the OP's metadata.`, { cause: err })
   }
   if (step !== 'discovery' && isUnreachable(err)) {
     return parError('ERR_OP_UNREACHABLE', `The OP could not be reached during ${step} (${detail(err)}). Check that the OP is up and reachable from this server.`, {

@@ -20,3 +20,9 @@ test("a JSON parser's message, which quotes the body, is left out", () => {
   expect(err.message).toContain('failed to parse')
   expect(err.message).not.toContain('secret-body')
 })
+
+test('a timeout anywhere in the cause chain is ERR_OP_TIMEOUT (a body that outlasts httpTimeout sits two levels down)', () => {
+  const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError')
+  const err = opError(new Error('parsing error occured', { cause: new Error('failed to parse "response" body as JSON', { cause: timeout }) }), 'token', 1000)
+  expect(err.code).toBe('ERR_OP_TIMEOUT')
+})
