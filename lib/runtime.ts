@@ -6,7 +6,7 @@ import { createOpFetch, type OpFetch } from './op/http.js'
 /** What the route handlers share for one `auth()` instance: its config and its OP. */
 export interface Runtime {
   readonly config: Config
-  /** Resolves the OP configuration, discovering it on first use (failures are not cached). */
+  /** Resolves the OP configuration, discovering it on first use (failures are not cached; see `op/retry-gate.ts`). */
   readonly op: () => Promise<OpConfiguration>
   /** Every request to the OP goes through it: `httpTimeout` for the whole answer, a 1 MB cap (see `op/http.ts`). */
   readonly opFetch: OpFetch

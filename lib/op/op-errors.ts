@@ -11,7 +11,7 @@ import { MAX_OP_RESPONSE_BYTES, OpInsecureRequest, OpResponseTooLarge } from './
 export type OpStep = 'discovery' | 'par' | 'token'
 
 const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string; answer: string }> = {
-  discovery: { code: 'ERR_DISCOVERY_FAILED', what: 'discovery of the OP metadata (issuerBaseURL/.well-known/openid-configuration) failed', answer: 'discovery document' },
+  discovery: { code: 'ERR_DISCOVERY_FAILED', what: "discovery of the OP's metadata (the issuer's /.well-known/openid-configuration) failed", answer: 'discovery document' },
   par: { code: 'ERR_PAR_FAILED', what: 'the pushed authorization request (PAR, RFC 9126) failed', answer: 'PAR response' },
   token: { code: 'ERR_TOKEN_RESPONSE_INVALID', what: 'the token endpoint response is not valid', answer: 'token response' },
 }
@@ -127,6 +127,16 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?:
   }
   const { code, what } = STEP_FAILURE[step]
   return parError(code, `${what[0]!.toUpperCase()}${what.slice(1)}: ${detail(err)}.`, { cause: err })
+}
+
+/** A URL the OP stated, for a message: its serialised form (which escapes markup), or a placeholder. */
+export function printableURL(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 500) return '(not a URL)'
+  try {
+    return new URL(value).href.replace(/[<>"'`]/g, '')
+  } catch {
+    return '(not a URL)'
+  }
 }
 
 /** The callback's `error` is attacker-controlled: only an OAuth-shaped error code goes into a message. */
