@@ -2,6 +2,7 @@ import type { Config } from './config/options.js'
 import { createClientAuthentication } from './op/client-auth.js'
 import { createOpClient, type OpConfiguration } from './op/discovery.js'
 import { createOpFetch, type OpFetch } from './op/http.js'
+import { createOpJwks, type OpJwks } from './op/jwks.js'
 
 /** What the route handlers share for one `auth()` instance: its config and its OP. */
 export interface Runtime {
@@ -10,6 +11,8 @@ export interface Runtime {
   readonly op: () => Promise<OpConfiguration>
   /** Every request to the OP goes through it: `httpTimeout` for the whole answer, a 1 MB cap (see `op/http.ts`). */
   readonly opFetch: OpFetch
+  /** The OP's signing keys, with the one refetch policy for every JWT the OP signs (see `op/jwks.ts`). */
+  readonly jwks: OpJwks
 }
 
 /** The runtime of one `auth()` instance. Nothing is fetched until the first login. */
@@ -17,5 +20,10 @@ export function createRuntime(config: Config): Runtime {
   const opFetch = createOpFetch({ timeoutMs: config.httpTimeout, allowInsecureRequests: config.allowInsecureRequests })
   const authentication = createClientAuthentication(config.clientAuth)
   const op = createOpClient(config, opFetch, authentication)
-  return { config, op, opFetch }
+  let jwksUri: string | undefined
+  const jwks = createOpJwks({
+    fetch: opFetch,
+    jwksUri: async () => (jwksUri ??= (await op()).serverMetadata().jwks_uri!),
+  })
+  return { config, op, opFetch, jwks }
 }

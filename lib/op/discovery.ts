@@ -1,6 +1,6 @@
 /**
- * The OP as openid-client sees it: discovery, then a `Configuration` that every login reuses (its
- * JWKS cache included). Discovered once per `auth()` instance. A failed discovery is not cached, so the app recovers as
+ * The OP as openid-client sees it: discovery, then a `Configuration` that every login reuses.
+ * Discovered once per `auth()` instance. A failed discovery is not cached, so the app recovers as
  * soon as the OP does, but it is not retried on every login either (see `retry-gate.ts`): an
  * outage costs the OP a few requests, not one per login.
  */
@@ -43,8 +43,11 @@ function issuerHint(configured: URL, stated: unknown): string {
 }
 
 async function discover(config: Config, authentication: ClientAuthentication, opFetch: OpFetch): Promise<OpConfiguration> {
-  const execute = [client.enableNonRepudiationChecks]
-  if (config.allowInsecureRequests) execute.push(client.allowInsecureRequests)
+  // No client.enableNonRepudiationChecks: openid-client would verify ID token signatures against
+  // its own JWKS cache, whose 60 s refetch cooldown refuses a freshly rotated key. Signatures are
+  // verified by id-token.ts against jwks.ts instead, so every ID token openid-client hands back
+  // (the code grant today, a refresh later) must go through checkIdToken().
+  const execute = config.allowInsecureRequests ? [client.allowInsecureRequests] : []
   let configuration: OpConfiguration
   try {
     configuration = await client.discovery(

@@ -8,12 +8,13 @@ import { ExpressParError, parError, type ErrorCode } from '../errors.js'
 import { MAX_OP_RESPONSE_BYTES, OpInsecureRequest, OpResponseTooLarge } from './http.js'
 
 /** The OP call an error came from. */
-export type OpStep = 'discovery' | 'par' | 'token'
+export type OpStep = 'discovery' | 'par' | 'token' | 'jwks'
 
 const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string; answer: string }> = {
   discovery: { code: 'ERR_DISCOVERY_FAILED', what: "discovery of the OP's metadata (the issuer's /.well-known/openid-configuration) failed", answer: 'discovery document' },
   par: { code: 'ERR_PAR_FAILED', what: 'the pushed authorization request (PAR, RFC 9126) failed', answer: 'PAR response' },
   token: { code: 'ERR_TOKEN_RESPONSE_INVALID', what: 'the token endpoint response is not valid', answer: 'token response' },
+  jwks: { code: 'ERR_ID_TOKEN_INVALID', what: "the OP's signing keys (jwks_uri) could not be fetched, so the ID token's signature cannot be checked", answer: 'JWK Set' },
 }
 
 /** The message of anything error-shaped (errors from fetch come from another realm under test runners). */
@@ -46,13 +47,12 @@ function findInChain<T>(err: unknown, type: abstract new (...args: never[]) => T
 const ID_TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED'])
 
 /**
- * ID token problems: signature, algorithm, key selection (and a JWKS that cannot be fetched),
- * claims and timestamps. openid-client's own message is generic ("invalid response encountered"),
- * so the wrapped errors are read too.
+ * ID token problems openid-client finds: algorithm, claims and timestamps (the signature is
+ * checked afterwards, in `id-token.ts`). openid-client's own message is generic ("invalid
+ * response encountered"), so the wrapped errors are read too.
  */
-function isIdTokenProblem(err: unknown, jwksUri: string | undefined): boolean {
+function isIdTokenProblem(err: unknown): boolean {
   return causeChain(err).some((e) => {
-    if (typeof Response !== 'undefined' && e instanceof Response) return jwksUri !== undefined && e.url === jwksUri
     if (ID_TOKEN_CODES.has(errorCode(e) ?? '')) return true
     return /\bJW[TSEK]\b|ID Token|id_token/i.test(messageOf(e) ?? '')
   })
@@ -87,7 +87,7 @@ function oauthErrorAnswer(err: unknown): { status: number; error: string; descri
 }
 
 /** Maps an error thrown while talking to the OP at `step` to an {@link ExpressParError}. */
-export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?: string): ExpressParError {
+export function opError(err: unknown, step: OpStep, timeoutMs: number): ExpressParError {
   if (err instanceof ExpressParError) return err
   if (isTimeout(err)) {
     return parError('ERR_OP_TIMEOUT', `The OP did not answer within httpTimeout (${timeoutMs} ms) during ${step}. Check that the OP is reachable, or raise httpTimeout.`, {
@@ -122,7 +122,7 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?:
     return parError(code, `${what}: the OP answered HTTP ${answer.status} with error=${printable(answer.error)}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
   }
 
-  if (step === 'token' && isIdTokenProblem(err, jwksUri)) {
+  if (step === 'token' && isIdTokenProblem(err)) {
     return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${detail(err)}). The login is refused; check the OP's signing keys and clock.`, { cause: err })
   }
   const { code, what } = STEP_FAILURE[step]

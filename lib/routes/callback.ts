@@ -8,8 +8,9 @@
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
-import type { Config, StoredAuth } from '../config/options.js'
+import type { StoredAuth } from '../config/options.js'
 import { parError } from '../errors.js'
+import { checkIdToken } from '../op/id-token.js'
 import { callbackResponseError, opError } from '../op/op-errors.js'
 import { rawQuery, single } from '../http/query.js'
 import { redirect } from '../http/redirect.js'
@@ -47,14 +48,6 @@ function checkAuthorizationResponse(op: client.Configuration, params: URLSearchP
   }
 }
 
-/** An `iat` in the future beyond `clockTolerance` means a forged token or a broken OP clock. */
-function checkIssuedAt(claims: Record<string, unknown>, config: Config): void {
-  const now = Math.floor(Date.now() / 1000)
-  if (typeof claims.iat === 'number' && claims.iat > now + config.clockTolerance) {
-    throw parError('ERR_ID_TOKEN_INVALID', `The ID token's iat is ${claims.iat - now} s in the future, beyond clockTolerance (${config.clockTolerance} s). Check the OP's clock.`)
-  }
-}
-
 async function redeemCode(runtime: Runtime, op: client.Configuration, params: URLSearchParams, state: string, login: PendingLogin): Promise<StoredAuth> {
   const { config } = runtime
   const currentUrl = new URL(config.redirectUri)
@@ -69,11 +62,12 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
       ...(login.m !== undefined && { maxAge: login.m }),
     })
   } catch (err) {
-    throw opError(err, 'token', config.httpTimeout, op.serverMetadata().jwks_uri)
+    throw opError(err, 'token', config.httpTimeout)
   }
   const claims = tokens.claims()
   if (!claims || !tokens.id_token) throw parError('ERR_ID_TOKEN_INVALID', 'The token response has no ID token.')
-  checkIssuedAt(claims, config)
+  // openid-client checked the claims; the signature and the rest are checked against the OP's keys.
+  await checkIdToken(tokens.id_token, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
   const expiresIn = tokens.expiresIn()
   return {
     idToken: tokens.id_token,

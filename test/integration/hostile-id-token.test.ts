@@ -53,6 +53,8 @@ describe('refused ID tokens', () => {
     ['no aud', 'FAPI2SPFinalClientTestInvalidMissingAud', ({ aud: _, ...c }) => c],
     ['aud array with an untrusted extra audience and no azp', 'FAPI2SPFinalClientTestInvalidSecondaryAud; Core §3.1.3.7 #3-4', (c) => ({ ...c, aud: [HOSTILE_CLIENT_ID, 'another-client'] })],
     ['aud array whose azp names another client', 'Core §3.1.3.7 #5', (c) => ({ ...c, aud: [HOSTILE_CLIENT_ID, 'another-client'], azp: 'another-client' })],
+    ['aud [this client] with azp naming another client', 'Core §3.1.3.7 #5: when azp is present, it is this client', (c) => ({ ...c, aud: [HOSTILE_CLIENT_ID], azp: 'another-client' })],
+    ['aud this client with azp naming another client', 'Core §3.1.3.7 #5', (c) => ({ ...c, azp: 'another-client' })],
     ['exp in the past beyond clockTolerance', 'FAPI2SPFinalClientTestInvalidExpiredExp; Core §3.1.3.7 #9', (c) => ({ ...c, iat: now() - 600, exp: now() - 120 })],
     ['no exp', 'FAPI2SPFinalClientTestInvalidMissingExp', ({ exp: _, ...c }) => c],
     ['exp that is not a number', 'RFC 7519 §4.1.4', (c) => ({ ...c, exp: String(now() + 300) })],
@@ -131,6 +133,16 @@ describe('refused ID tokens', () => {
     await expectIdTokenRejected(true)
   })
 
+  test.each(['at+jwt', 'application/at+jwt', 'logout+jwt', 'dpop+jwt', 'secevent+jwt', 'oauth-authz-req+jwt', 'AT+JWT', '<b>'])(
+    'typ %s: a token of another kind (RFC 8725 §3.11)',
+    async (typ) => {
+      stack.op.bend.idToken = (c) => c.sign(c.claims, { header: { typ } })
+      await expectIdTokenRejected()
+      expect(stack.errors.at(-1)!.message).toMatch(/typ header is .*RFC 8725/)
+      expect(stack.errors.at(-1)!.message).not.toMatch(/[<>]/)
+    },
+  )
+
   test('an unknown critical header parameter (RFC 7515 §4.1.11)', async () => {
     stack.op.bend.idToken = (c) => c.sign(c.claims, { header: { crit: ['x-unknown'], 'x-unknown': true } })
     await expectIdTokenRejected()
@@ -199,6 +211,11 @@ describe('accepted ID tokens (valid variations a strict client must not refuse)'
 
   test('aud array with another audience and azp = this client (Core §3.1.3.7 #3-5)', async () => {
     stack.op.bend.idToken = withClaims((c) => ({ ...c, aud: [HOSTILE_CLIENT_ID, 'api.example'], azp: HOSTILE_CLIENT_ID }))
+    await expectAccepted()
+  })
+
+  test.each(['JWT', 'jwt', 'application/jwt'])('typ %s', async (typ) => {
+    stack.op.bend.idToken = (c) => c.sign(c.claims, { header: { typ } })
     await expectAccepted()
   })
 

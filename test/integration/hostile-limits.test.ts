@@ -4,7 +4,7 @@
  * a timeout (504), not a malformed answer; and no body over 1 MB is read, so an OP (or whatever
  * answers in its place) cannot fill the session store with a 70 MB token or a 4 MB claim. Each
  * refusal names the size and carries the step's code. Every OP request goes through the same
- * fetch: discovery, PAR, token.
+ * fetch: discovery, PAR, token, JWKS.
  */
 
 import type { Answer, Bends } from '../support/hostile-op.js'
@@ -53,7 +53,7 @@ async function attempt(bends: Bends, httpTimeout = HTTP_TIMEOUT): Promise<{ stat
   }
 }
 
-const steps: Step[] = ['discovery', 'par', 'token']
+const steps: Step[] = ['discovery', 'par', 'token', 'jwks']
 
 describe('a body that outlasts httpTimeout is a timeout, whatever the step', () => {
   test.each(steps)('%s: headers in time, the body later -> 504 ERR_OP_TIMEOUT', async (step) => {
