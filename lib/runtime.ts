@@ -1,3 +1,4 @@
+import type { ClientAuth } from 'openid-client'
 import type { Config } from './config/options.js'
 import { createClientAuthentication } from './op/client-auth.js'
 import { createOpClient, type OpConfiguration } from './op/discovery.js'
@@ -13,6 +14,8 @@ export interface Runtime {
   readonly opFetch: OpFetch
   /** The OP's signing keys, with the one refetch policy for every JWT the OP signs (see `op/jwks.ts`). */
   readonly jwks: OpJwks
+  /** Client authentication at the PAR and token endpoints (openid-client's, settled against the OP's metadata). */
+  readonly clientAuth: ClientAuth
 }
 
 /** The runtime of one `auth()` instance. Nothing is fetched until the first login. */
@@ -25,5 +28,5 @@ export function createRuntime(config: Config): Runtime {
     fetch: opFetch,
     jwksUri: async () => (jwksUri ??= (await op()).serverMetadata().jwks_uri!),
   })
-  return { config, op, opFetch, jwks }
+  return { config, op, opFetch, jwks, clientAuth: authentication.clientAuth }
 }

@@ -17,6 +17,12 @@ const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string; answer: stri
   jwks: { code: 'ERR_ID_TOKEN_INVALID', what: "the OP's signing keys (jwks_uri) could not be fetched, so the ID token's signature cannot be checked", answer: 'JWK Set' },
 }
 
+/** What the app sent, for the message (never anything the browser chose). */
+export interface OpErrorContext {
+  /** E.g. `client_id=app, redirect_uri=https://app.example.com/callback`. */
+  sent?: string
+}
+
 /** The message of anything error-shaped (errors from fetch come from another realm under test runners). */
 function messageOf(err: unknown): string | undefined {
   const message = (err as { message?: unknown } | null)?.message
@@ -87,7 +93,7 @@ function oauthErrorAnswer(err: unknown): { status: number; error: string; descri
 }
 
 /** Maps an error thrown while talking to the OP at `step` to an {@link ExpressParError}. */
-export function opError(err: unknown, step: OpStep, timeoutMs: number): ExpressParError {
+export function opError(err: unknown, step: OpStep, timeoutMs: number, context: OpErrorContext = {}): ExpressParError {
   if (err instanceof ExpressParError) return err
   if (isTimeout(err)) {
     return parError('ERR_OP_TIMEOUT', `The OP did not answer within httpTimeout (${timeoutMs} ms) during ${step}. Check that the OP is reachable, or raise httpTimeout.`, {
@@ -118,15 +124,26 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number): ExpressP
       return parError('ERR_CODE_REJECTED', 'The OP refused the authorization code (invalid_grant): it was forged, already used or expired. Start a new login.', options)
     }
     const code: ErrorCode = step === 'token' ? 'ERR_TOKEN_REQUEST_FAILED' : STEP_FAILURE[step].code
-    const what = step === 'token' ? 'The token request failed' : `${STEP_FAILURE[step].what[0]!.toUpperCase()}${STEP_FAILURE[step].what.slice(1)}`
-    return parError(code, `${what}: the OP answered HTTP ${answer.status} with error=${printable(answer.error)}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
+    const what = step === 'token' ? 'The token request failed' : capitalised(STEP_FAILURE[step].what)
+    // The PAR endpoint is the back channel: its error_description is the OP's, not the browser's.
+    const reason = step === 'par' && answer.description ? `, saying "${sanitised(answer.description)}"` : ''
+    const sent = context.sent ? ` Sent: ${context.sent}.` : ''
+    return parError(code, `${what}: the OP answered HTTP ${answer.status} with error=${printable(answer.error)}${reason}.${sent} Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
   }
 
   if (step === 'token' && isIdTokenProblem(err)) {
     return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${detail(err)}). The login is refused; check the OP's signing keys and clock.`, { cause: err })
   }
   const { code, what } = STEP_FAILURE[step]
-  return parError(code, `${what[0]!.toUpperCase()}${what.slice(1)}: ${detail(err)}.`, { cause: err })
+  return parError(code, `${capitalised(what)}: ${detail(err)}.`, { cause: err })
+}
+
+const capitalised = (text: string) => `${text[0]!.toUpperCase()}${text.slice(1)}`
+
+/** Text from the OP's back channel for a message: printable ASCII without markup or double quotes, at most 200 characters. */
+export function sanitised(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]+/g, ' ').replace(/[<>"`\\]/g, '').trim()
+  return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean
 }
 
 /** A URL the OP stated, for a message: its serialised form (which escapes markup), or a placeholder. */

@@ -11,6 +11,7 @@ import { authorizationParamsProblem } from '../config/authorization-params.js'
 import type { AuthorizationParams } from '../config/options.js'
 import { parError } from '../errors.js'
 import { opError } from '../op/op-errors.js'
+import { pushAuthorizationRequest } from '../op/par.js'
 import { single, rawQuery } from '../http/query.js'
 import { requestObjectParameters } from '../op/request-object.js'
 import { safeReturnTo } from '../http/return-to.js'
@@ -48,13 +49,13 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
     nonce,
   }
 
-  let authorizationUrl: URL
+  let pushed: URLSearchParams | Record<string, string> = parameters
   try {
-    const pushed = config.requestObjectKey ? await requestObjectParameters(op, config.requestObjectKey, parameters) : parameters
-    authorizationUrl = await client.buildAuthorizationUrlWithPAR(op, pushed)
+    if (config.requestObjectKey) pushed = await requestObjectParameters(op, config.requestObjectKey, parameters)
   } catch (err) {
     throw opError(err, 'par', config.httpTimeout)
   }
+  const authorizationUrl = await pushAuthorizationRequest(runtime, op, pushed)
 
   const maxAge = parameters.max_age === undefined ? undefined : Number(parameters.max_age)
   addPendingLogin(req.session, state, { codeVerifier, nonce, returnTo, maxAge })
