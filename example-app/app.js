@@ -25,8 +25,15 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;t
  * @param {string} [options.sessionSecret]
  * @param {import('express-session').Store} [options.sessionStore] default: express-session's MemoryStore
  * @param {typeof express} [options.express] the express module to use (tests pass Express 4 too)
+ * @param {(err: Error) => void} [options.log] where server errors go, with their cause (default console.error)
  */
-export function createApp({ auth: authOptions, sessionSecret = 'example-app-session-secret', sessionStore, express: expressModule = express }) {
+export function createApp({
+  auth: authOptions,
+  sessionSecret = 'example-app-session-secret',
+  sessionStore,
+  express: expressModule = express,
+  log = (err) => console.error(err),
+}) {
   const app = expressModule()
   const secure = new URL(authOptions.baseURL).protocol === 'https:'
   if (secure) app.set('trust proxy', 1)
@@ -64,10 +71,12 @@ export function createApp({ auth: authOptions, sessionSecret = 'example-app-sess
 
   app.get('/api/me', requiresAuth(), (req, res) => res.json(req.oidc.user))
 
-  // express-par never renders a page: its errors come here with a status and a stable code.
+  // express-par never renders a page: its errors come here with a status and a stable code. The
+  // page shows the message, which never holds attacker-chosen text or internal addresses; the
+  // details (err.cause: the network error, the OP's answer) go to the server's log.
   app.use((err, req, res, _next) => {
     const status = err.status ?? 500
-    if (status >= 500 && !err.code) console.error(err)
+    if (status >= 500) log(err)
     res
       .status(status)
       .send(page('Login problem', `<p>${escapeHTML(err.message)}</p><p>Code: <code id="error-code">${escapeHTML(err.code ?? 'ERR_UNEXPECTED')}</code></p><p><a href="/">Home</a></p>`))

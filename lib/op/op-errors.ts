@@ -64,22 +64,64 @@ function isIdTokenProblem(err: unknown): boolean {
   })
 }
 
+const NETWORK_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed by the other side',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+}
+
+/** Codes of TLS failures (Node's and OpenSSL's), e.g. ERR_TLS_CERT_ALTNAME_INVALID, CERT_HAS_EXPIRED. */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/
+
+/**
+ * Errors from the network below fetch: their messages name addresses and ports
+ * ("connect ECONNREFUSED 10.0.3.7:8443", a certificate's host names), which stay in `cause` and
+ * out of messages.
+ */
+function isNetworkError(e: unknown): boolean {
+  const shaped = e as { syscall?: unknown; errno?: unknown; name?: unknown; message?: unknown } | null
+  if (typeof shaped?.syscall === 'string' || typeof shaped?.errno === 'number') return true
+  const code = errorCode(e) ?? ''
+  if (Object.hasOwn(NETWORK_FAILURES, code) || code.startsWith('UND_ERR_') || TLS_CODE.test(code)) return true
+  return shaped?.name === 'TypeError' && shaped.message === 'fetch failed'
+}
+
+/** The network failure in words, e.g. "connection refused", without addresses; `undefined` if none. */
+function networkFailure(err: unknown): string | undefined {
+  const codes = causeChain(err).map(errorCode).filter((code): code is string => code !== undefined)
+  for (const code of codes) if (Object.hasOwn(NETWORK_FAILURES, code)) return NETWORK_FAILURES[code]
+  const tls = codes.find((code) => TLS_CODE.test(code))
+  if (tls) return `TLS handshake refused (${tls.replace(/[^A-Z0-9_]/g, '')})`
+  return causeChain(err).some(isNetworkError) ? 'network error' : undefined
+}
+
 /**
  * The messages of `err` and the errors it wraps, e.g. "invalid response encountered: JWT "iss"
- * (issuer) claim missing". A JSON parser's message quotes the body the OP sent, so it is left out,
- * and angle brackets never reach a message.
+ * (issuer) claim missing". A JSON parser's message quotes the body the OP sent, and a network
+ * error's names addresses, so both are left out (the latter said in words); angle brackets never
+ * reach a message.
  */
 function detail(err: unknown): string {
-  const messages = causeChain(err)
-    .filter((e) => (e as { name?: unknown } | null)?.name !== 'SyntaxError')
+  const chain = causeChain(err)
+  const messages = chain
+    .filter((e) => (e as { name?: unknown } | null)?.name !== 'SyntaxError' && !isNetworkError(e))
     .map(messageOf)
     .filter((m): m is string => m !== undefined)
+  const network = networkFailure(err)
+  if (network) messages.push(network)
   return (messages.length > 0 ? [...new Set(messages)].join(': ') : 'unknown error').replace(/[<>]/g, '')
 }
 
 /** The OP could not be reached at all (connection refused or reset, DNS failure). */
 function isUnreachable(err: unknown): boolean {
-  return causeChain(err).some((e) => /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|UND_ERR_SOCKET)$/.test(errorCode(e) ?? ''))
+  return causeChain(err).some((e) => /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET)$/.test(errorCode(e) ?? ''))
 }
 
 /** The OAuth error the OP answered with, from a JSON error body or a `WWW-Authenticate` challenge (RFC 6750 §3). */
@@ -113,7 +155,7 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, context: 
     return parError(STEP_FAILURE[step].code, `The OP's metadata names an http: URL for ${step}; only https: is used unless allowInsecureRequests is set (local development). Fix the OP's metadata.`, { cause: err })
   }
   if (step !== 'discovery' && isUnreachable(err)) {
-    return parError('ERR_OP_UNREACHABLE', `The OP could not be reached during ${step} (${detail(err)}). Check that the OP is up and reachable from this server.`, {
+    return parError('ERR_OP_UNREACHABLE', `The OP could not be reached during ${step} (${networkFailure(err)}). Check that the OP is up and reachable from this server.`, {
       cause: err,
     })
   }

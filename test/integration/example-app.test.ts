@@ -60,3 +60,46 @@ describe('example app', () => {
     expect(page.body).not.toMatch(/at .*\.(js|ts):\d+/)
   })
 })
+
+// The example app's own hardening: what its error page shows.
+describe('example app hardening', () => {
+  const servers: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const close of servers.splice(0)) await close()
+  })
+
+  async function serve(app: http.RequestListener): Promise<string> {
+    const server = http.createServer(app)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    servers.push(async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  async function freePort(): Promise<number> {
+    const probe = http.createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const { port } = probe.address() as AddressInfo
+    await new Promise<void>((resolve) => probe.close(() => resolve()))
+    return port
+  }
+
+  test("an unreachable OP: the error page says so without the OP's address, which stays in the log", async () => {
+    const opPort = await freePort()
+    const logged: Error[] = []
+    const appURL = await serve(
+      createApp({ auth: { issuerBaseURL: `http://127.0.0.1:${opPort}`, baseURL: 'http://127.0.0.1:3000', clientID: 'c', clientSecret: 's', allowInsecureRequests: true }, log: (err: Error) => logged.push(err) }),
+    )
+    const page = await new TestBrowser().request(`${appURL}/login`)
+    expect(page.status).toBe(502)
+    expect(page.body).toContain('connection refused')
+    expect(page.body).not.toContain(String(opPort))
+    expect(page.body).not.toMatch(/ECONNREFUSED|fetch failed/)
+    expect(logged).toHaveLength(1)
+    const chain: unknown[] = []
+    for (let e: unknown = logged[0]; e; e = (e as { cause?: unknown }).cause) chain.push(e)
+    expect(chain.some((e) => (e as { code?: string }).code === 'ECONNREFUSED' && String((e as { message?: string }).message).includes(String(opPort)))).toBe(true)
+  })
+})

@@ -85,8 +85,12 @@ describe('refused PAR responses', () => {
     expect(elapsed).toBeLessThan(HTTP_TIMEOUT + 3000)
   })
 
-  test('a PAR endpoint that drops the connection -> 502 ERR_OP_UNREACHABLE', async () => {
+  test('a PAR endpoint that drops the connection -> 502 ERR_OP_UNREACHABLE, with no address in the message', async () => {
     await expectLoginFails({ reset: true }, 502, 'ERR_OP_UNREACHABLE')
+    const { message, cause } = stack.errors.at(-1)!
+    expect(message).toContain('(connection closed by the other side)')
+    expect(message).not.toContain(new URL(stack.op.issuer).port)
+    expect(cause).toBeDefined()
   })
 
   test('after a PAR failure the next login works (nothing bad is cached)', async () => {

@@ -56,6 +56,7 @@ test('OP down at start-up, then a black hole, then back: 502, 504, then logins s
     createApp({
       auth: { issuerBaseURL: issuer, baseURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, allowInsecureRequests: true, httpTimeout: 600 },
       sessionStore: store,
+      log: () => {}, // the failures below are expected
     }),
   )
   // One signing key for every OP start: a restarted OP keeps its keys, as a real one does.
