@@ -16,7 +16,7 @@ import { rawQuery, single } from '../http/query.js'
 import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
 import { regenerateSession, saveSession } from '../session/store-calls.js'
-import { consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../session/pending-logins.js'
+import { consumePendingLogin, remainingPendingLogins, returnOnly, type PendingLogin } from '../session/pending-logins.js'
 
 /** Takes the pending login named by the callback's `state` out of the session. */
 async function takePendingLogin(req: Request, params: URLSearchParams): Promise<{ state: string; login: PendingLogin }> {
@@ -91,13 +91,14 @@ async function applyAfterCallback(runtime: Runtime, req: Request, res: Response,
 }
 
 /**
- * New session id for the logged-in user (session fixation); other pending logins (tabs) survive.
- * `afterCallback` runs in the new session, so what it writes to `req.session` is kept.
+ * New session id for the logged-in user (session fixation); other pending logins (tabs) survive,
+ * but only to return to their page (`returnOnly`). `afterCallback` runs in the new session, so what
+ * it writes to `req.session` is kept.
  */
 async function storeUser(runtime: Runtime, req: Request, res: Response, validated: StoredAuth): Promise<void> {
   const otherLogins = remainingPendingLogins(req.session)
   await regenerateSession(req)
-  if (otherLogins) req.session.parPending = otherLogins
+  if (otherLogins) req.session.parPending = returnOnly(otherLogins)
   const auth = await applyAfterCallback(runtime, req, res, validated)
   req.session.parAuth = auth
   try {
@@ -110,9 +111,21 @@ async function storeUser(runtime: Runtime, req: Request, res: Response, validate
   }
 }
 
+/**
+ * A login started before another one finished in this browser: the user is logged in already, so
+ * it returns to its page without redeeming its code (which could log in another account).
+ */
+function returnWithoutLogin(req: Request, res: Response, login: PendingLogin): void {
+  if (!req.session.parAuth) {
+    throw parError('ERR_LOGIN_NOT_PENDING', 'This login was started before another login in this browser finished, and nobody is logged in now. Start the login again.')
+  }
+  redirect(res, login.r)
+}
+
 async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<void> {
   const params = rawQuery(req)
   const { state, login } = await takePendingLogin(req, params)
+  if (login.c) return returnWithoutLogin(req, res, login)
   const op = await runtime.op()
   checkAuthorizationResponse(op, params, state)
   const auth = await redeemCode(runtime, op, params, state, login)

@@ -8,6 +8,7 @@
 import { PATHS, startHostileStack, useHostileStack } from '../support/hostile-stack.js'
 import { startStack } from '../support/stack.js'
 import type { TestBrowser } from '../support/browser.js'
+import { editStoredSession } from '../support/session-store.js'
 
 const stack = useHostileStack()
 
@@ -142,13 +143,48 @@ describe('accepted authorization responses', () => {
     }
   })
 
-  test('two tabs: two pending logins in one browser both complete, in either order', async () => {
+  test('two tabs: two pending logins in one browser both complete, in either order; the second only returns to its page', async () => {
     const browser = stack.browser()
     const first = await stack.authorize(browser)
     const second = await stack.authorize(browser)
     await stack.expectLoggedIn(await browser.request(second), browser)
     await stack.expectLoggedIn(await browser.request(first), browser)
-    expect(stack.op.count(PATHS.token)).toBe(2)
+    expect(stack.op.count(PATHS.token)).toBe(1) // the first login to finish logged the browser in
+  })
+})
+
+describe('a pending login planted by an attacker who can set the session cookie (no __Host- prefix)', () => {
+  /** The attacker's login: pending in their session, their callback URL (with their code) kept for later. */
+  async function attackersPendingLogin() {
+    const attacker = stack.browser()
+    const start = await attacker.request(`${stack.baseURL}/login?returnTo=%2Fattacker`)
+    const attackerState = stack.op.logins.at(-1)!.params.get('state')!
+    stack.op.bend.idToken = (c) => c.sign({ ...c.claims, sub: c.login.params.get('state') === attackerState ? 'mallory' : 'alice' })
+    const callback = (await attacker.request(start.headers.get('location')!)).headers.get('location')!
+    return { cookie: attacker.jar.get('127.0.0.1')!.get('connect.sid')!, callback }
+  }
+
+  test("the victim logs in as themselves in the planted session; the attacker's callback opened later only returns, it never swaps the login", async () => {
+    const planted = await attackersPendingLogin()
+    const victim = stack.browser()
+    victim.jar.set('127.0.0.1', new Map([['connect.sid', planted.cookie]]))
+    expect(await stack.expectLoggedIn(await stack.login(victim), victim)).toMatchObject({ sub: 'alice' })
+
+    const later = await victim.request(planted.callback)
+    expect({ status: later.status, location: later.headers.get('location') }).toEqual({ status: 302, location: '/attacker' })
+    const me = JSON.parse((await victim.request(`${stack.baseURL}/`)).body) as { claims: { sub: string } }
+    expect(me.claims.sub).toBe('alice')
+    expect(stack.op.count(PATHS.token)).toBe(1) // the attacker's code was never redeemed
+  })
+
+  test('a carried pending login whose session no longer holds a user is refused, not redeemed', async () => {
+    const browser = stack.browser()
+    const first = await stack.authorize(browser)
+    const second = await stack.authorize(browser)
+    await stack.expectLoggedIn(await browser.request(first), browser)
+    editStoredSession(stack.store, browser, stack.baseURL, (session) => delete session.parAuth)
+    await stack.expectRejected(await browser.request(second), browser, 400, 'ERR_LOGIN_NOT_PENDING')
+    expect(stack.op.count(PATHS.token)).toBe(1)
   })
 })
 
