@@ -9,8 +9,11 @@ import { startLogin, type LoginOptions } from './routes/login.js'
 import { logout, type LogoutOptions } from './routes/logout.js'
 import type { Runtime } from './runtime.js'
 
-/** ID token claims about the protocol rather than the user; left out of `req.oidc.user`. */
-const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti'])
+/**
+ * ID token claims about the protocol rather than the user; left out of `req.oidc.user`. So is
+ * `__proto__`: the assignment in `user` would make its value the object's prototype.
+ */
+const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti', '__proto__'])
 
 /** The access token, shaped like express-openid-connect's `req.oidc.accessToken`. */
 export interface AccessToken {

@@ -59,3 +59,12 @@ export async function checkIdToken(idToken: string, claims: Record<string, unkno
   }
 }
 
+/**
+ * The claims as stored: a plain copy without a `__proto__` claim, which a later copy by
+ * assignment (`user[name] = claims[name]`) would turn into the object's prototype.
+ */
+export function claimsToStore(claims: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {}
+  for (const name of Object.keys(claims)) if (name !== '__proto__') copy[name] = claims[name]
+  return copy
+}

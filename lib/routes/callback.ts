@@ -10,7 +10,7 @@ import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
 import type { StoredAuth } from '../config/options.js'
 import { parError } from '../errors.js'
-import { checkIdToken } from '../op/id-token.js'
+import { checkIdToken, claimsToStore } from '../op/id-token.js'
 import { callbackResponseError, opError } from '../op/op-errors.js'
 import { rawQuery, single } from '../http/query.js'
 import { redirect } from '../http/redirect.js'
@@ -71,7 +71,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
   const expiresIn = tokens.expiresIn()
   return {
     idToken: tokens.id_token,
-    claims: { ...claims },
+    claims: claimsToStore(claims),
     ...(tokens.access_token && { accessToken: tokens.access_token, tokenType: tokens.token_type }),
     ...(expiresIn !== undefined && { expiresAt: Math.floor(Date.now() / 1000) + expiresIn }),
     ...(tokens.refresh_token && { refreshToken: tokens.refresh_token }),

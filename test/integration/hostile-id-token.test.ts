@@ -9,6 +9,7 @@ import { SignJWT, exportSPKI } from 'jose'
 import { HOSTILE_CLIENT_ID, HOSTILE_CLIENT_SECRET, type IdTokenContext } from '../support/hostile-op.js'
 import type { AuthOptions } from 'express-par'
 import { PATHS, startHostileStack, useHostileStack, type HostileStack } from '../support/hostile-stack.js'
+import { editStoredSession } from '../support/session-store.js'
 
 const stack = useHostileStack({ auth: { clockTolerance: 60 } })
 
@@ -253,6 +254,31 @@ describe('accepted ID tokens (valid variations a strict client must not refuse)'
       keys: [{ kty: 'RSA', kid: 'broken', n: '!!', e: 'AQAB' }, { kty: 'oct', kid: 'sym', k: 'c2VjcmV0' }, { kty: 'RSA', kid: 'enc', use: 'enc', n: 'x', e: 'AQAB' }, ...valid.keys],
     })
     await expectAccepted(true)
+  })
+})
+
+describe('a claim named __proto__ (prototype pollution through claims)', () => {
+  const expectPlainUser = async (browser: ReturnType<HostileStack['browser']>) => {
+    const probe = JSON.parse((await browser.request(`${stack.baseURL}/user`)).body)
+    expect(probe).toMatchObject({ prototypeIsObject: true, isAdmin: null })
+    expect(probe.keys).not.toContain('__proto__')
+    return probe as { claimKeys: string[] }
+  }
+
+  test("never becomes the prototype of req.oidc.user, and is not stored", async () => {
+    stack.op.bend.idToken = (c) => c.sign(Object.assign(JSON.parse('{"__proto__": {"isAdmin": true}}'), c.claims))
+    const browser = stack.browser()
+    await stack.expectLoggedIn(await stack.login(browser), browser)
+    expect((await expectPlainUser(browser)).claimKeys).not.toContain('__proto__')
+  })
+
+  test('req.oidc.user stays plain even for claims stored with it (an older session, afterCallback)', async () => {
+    const browser = stack.browser()
+    await stack.expectLoggedIn(await stack.login(browser), browser)
+    editStoredSession(stack.store, browser, stack.baseURL, (session) => {
+      session.parAuth!.claims = JSON.parse(`{"sub": "alice", "__proto__": {"isAdmin": true}}`)
+    })
+    expect((await expectPlainUser(browser)).claimKeys).toContain('__proto__')
   })
 })
 
