@@ -38,6 +38,12 @@ async function takePendingLogin(req: Request, params: URLSearchParams): Promise<
 
 /** RFC 9207 `iss`, `state` and `error=` of the authorization response, before any token request. */
 function checkAuthorizationResponse(op: client.Configuration, params: URLSearchParams, state: string): void {
+  // RFC 6749 §3.1: no parameter twice, known or not. A repeated one is read as its first value by
+  // one component and its last by another (parameter pollution), so the response is refused whole.
+  const names = [...params.keys()]
+  if (new Set(names).size !== names.length) {
+    throw parError('ERR_CALLBACK_INVALID', 'The callback repeats a parameter; each may appear only once (RFC 6749 §3.1). Start the login again.')
+  }
   try {
     oauth.validateAuthResponse(op.serverMetadata(), op.clientMetadata(), params, state)
   } catch (err) {

@@ -38,6 +38,8 @@ describe('refused authorization responses (the token endpoint is never called)',
     ['no code', 'RFC 6749 §4.1.2', (p) => p.delete('code'), 400, 'ERR_CALLBACK_INVALID'],
     ['an empty code', 'RFC 6749 §4.1.2', (p) => p.set('code', ''), 400, 'ERR_CALLBACK_INVALID'],
     ['code given twice', 'RFC 6749 §3.1', (p) => p.append('code', 'second-code'), 400, 'ERR_CALLBACK_INVALID'],
+    ['an unknown parameter given twice', 'RFC 6749 §3.1 applies to every parameter', (p) => (p.append('foo', '1'), p.append('foo', '2')), 400, 'ERR_CALLBACK_INVALID'],
+    ['session_state given twice', 'RFC 6749 §3.1', (p) => (p.append('session_state', 'a'), p.append('session_state', 'a')), 400, 'ERR_CALLBACK_INVALID'],
     ['error=access_denied', 'RFC 6749 §4.1.2.1', (p) => (p.delete('code'), p.set('error', 'access_denied')), 400, 'ERR_LOGIN_REFUSED'],
     ['error together with a code', 'RFC 6749 §4.1.2.1', (p) => p.set('error', 'login_required'), 400, 'ERR_LOGIN_REFUSED'],
     ['error=server_error: the OP failed, not the user', 'RFC 6749 §4.1.2.1', (p) => (p.delete('code'), p.set('error', 'server_error')), 502, 'ERR_OP_SERVER_ERROR'],
@@ -124,9 +126,9 @@ describe('refused authorization responses (the token endpoint is never called)',
 })
 
 describe('accepted authorization responses', () => {
-  test('unknown extra parameters are ignored (RFC 6749 §4.1.2: "MUST ignore unrecognized response parameters")', async () => {
+  test('unknown extra parameters, each once, are ignored (RFC 6749 §4.1.2: "MUST ignore unrecognized response parameters")', async () => {
     const browser = stack.browser()
-    const callback = await tamperedCallback(browser, (p) => (p.set('session_state', 'abc.def'), p.append('foo', '1'), p.append('foo', '2')))
+    const callback = await tamperedCallback(browser, (p) => (p.set('session_state', 'abc.def'), p.append('foo', '1'), p.append('bar', '')))
     await stack.expectLoggedIn(await browser.request(callback), browser)
   })
 
