@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process'
+import { createHash, createHmac } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { MemoryStore } from 'express-session'
 import { createApp } from '../../example-app/app.js'
 import { DEMO_USER, startLocalOP } from '../../example-app/local-op.js'
 import { TestBrowser, authorizeAtOP } from '../support/browser.js'
@@ -61,7 +65,7 @@ describe('example app', () => {
   })
 })
 
-// The example app's own hardening: what its error page shows.
+// The example app's own hardening: headers, its session secret, what its error page shows.
 describe('example app hardening', () => {
   const servers: Array<() => Promise<void>> = []
   afterEach(async () => {
@@ -85,6 +89,46 @@ describe('example app hardening', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()))
     return port
   }
+
+  test('security headers (helmet): no X-Powered-By, no framing, a CSP that allows only its own script', async () => {
+    const appURL = await serve(createApp({ auth: { issuerBaseURL: 'http://127.0.0.1:1', baseURL: 'http://127.0.0.1:3000', clientID: 'c', clientSecret: 's', allowInsecureRequests: true } }))
+    const home = await new TestBrowser().request(`${appURL}/`)
+    expect(home.headers.get('x-powered-by')).toBeNull()
+    expect(home.headers.get('x-frame-options')).toBe('DENY')
+    const csp = home.headers.get('content-security-policy')!
+    expect(csp).toContain("frame-ancestors 'none'")
+    expect(csp).not.toContain('upgrade-insecure-requests') // http: here; https: apps get it
+    // The page's one inline script is allowed by its hash, so the CSP does not break it.
+    const script = /<script>([^<]*)<\/script>/.exec(home.body)![1]!
+    const hash = createHash('sha256').update(script).digest('base64')
+    expect(csp).toMatch(new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\$&')}'`))
+  })
+
+  test('no constant session secret: a cookie signed with the old built-in one opens no session', async () => {
+    const store = new MemoryStore()
+    const options = (baseURL: string) => ({ auth: { issuerBaseURL: 'http://127.0.0.1:1', baseURL, clientID: 'c', clientSecret: 's', allowInsecureRequests: true }, sessionStore: store, log: () => {} })
+    const first = await serve(createApp(options('http://127.0.0.1:3000')))
+    const second = await serve(createApp(options('http://127.0.0.1:3001')))
+    const browser = new TestBrowser()
+    const sid = 'planted'
+    await new Promise<void>((resolve, reject) =>
+      store.set(sid, { cookie: { originalMaxAge: null }, parAuth: { idToken: 'x', claims: { sub: 'alice', name: 'Alice' } } } as never, (err) => (err ? reject(err) : resolve())),
+    )
+    // Signed as express-session (cookie-signature) signs: value.base64(HMAC-SHA256) without padding.
+    const signed = `${sid}.${createHmac('sha256', 'example-app-session-secret').update(sid).digest('base64').replace(/=+$/, '')}`
+    browser.jar.set('127.0.0.1', new Map([['connect.sid', encodeURIComponent(`s:${signed}`)]]))
+    for (const appURL of [first, second]) expect((await browser.request(`${appURL}/`)).body).toContain('You are not logged in.')
+  })
+
+  test('with a real tenant, start.js refuses to run without SESSION_SECRET', () => {
+    const run = spawnSync(process.execPath, [fileURLToPath(new URL('../../example-app/start.js', import.meta.url))], {
+      env: { PATH: process.env.PATH, ISSUER_BASE_URL: 'https://op.example.com', CLIENT_ID: 'c', CLIENT_SECRET: 's', BASE_URL: 'https://app.example.com', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 15000,
+    })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain('SESSION_SECRET must be set too')
+  })
 
   test("an unreachable OP: the error page says so without the OP's address, which stays in the log", async () => {
     const opPort = await freePort()
