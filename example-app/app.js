@@ -61,11 +61,15 @@ export function createApp({
   )
   app.use(
     session({
+      // Over https, a __Host- cookie: browsers take it only from this host (Secure, Path=/, no
+      // Domain), so a sibling subdomain cannot plant a session in it. Browsers refuse the prefix
+      // over http:, so the local demo keeps the default name.
+      ...(secure && { name: '__Host-sid' }),
       secret: sessionSecret,
       resave: false,
       saveUninitialized: false,
       store: sessionStore,
-      cookie: { httpOnly: true, sameSite: 'lax', secure },
+      cookie: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
     }),
   )
   // Every page here shows who is logged in: never from the browser's HTTP cache, so that the back

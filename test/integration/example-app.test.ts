@@ -104,6 +104,16 @@ describe('example app hardening', () => {
     expect(csp).toMatch(new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\$&')}'`))
   })
 
+  test('over https, the session cookie is a __Host- cookie (no sibling subdomain can plant one)', async () => {
+    const op = await startLocalOP({ clients: [{ client_id: 'c', client_secret: 'client-secret-0123456789', redirect_uris: ['https://app.example.com/callback'] }] })
+    servers.push(op.close)
+    const appURL = await serve(createApp({ auth: { issuerBaseURL: op.issuer, baseURL: 'https://app.example.com', clientID: 'c', clientSecret: 'client-secret-0123456789', allowInsecureRequests: true } }))
+    const start = await new TestBrowser().request(`${appURL}/login`, { headers: { 'x-forwarded-proto': 'https' } })
+    expect(start.status).toBe(302)
+    expect(start.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-sid=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Lax$/)])
+    expect(start.headers.getSetCookie()[0]).not.toMatch(/Domain=/i)
+  })
+
   test('no constant session secret: a cookie signed with the old built-in one opens no session', async () => {
     const store = new MemoryStore()
     const options = (baseURL: string) => ({ auth: { issuerBaseURL: 'http://127.0.0.1:1', baseURL, clientID: 'c', clientSecret: 's', allowInsecureRequests: true }, sessionStore: store, log: () => {} })
