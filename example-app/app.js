@@ -1,6 +1,8 @@
 // The example app: an ordinary Express app that logs users in with express-par.
+import { createHash, randomBytes } from 'node:crypto'
 import express from 'express'
 import session from 'express-session'
+import helmet from 'helmet'
 import { auth, requiresAuth } from 'express-par'
 
 const escapeHTML = (value) =>
@@ -10,9 +12,12 @@ const escapeHTML = (value) =>
 // out of the HTTP cache, and the script reloads a page the back/forward cache restores (Chromium
 // keeps no-store pages there while the cookies are unchanged, so "back" after a logout would show
 // the claims again).
+const RELOAD_ON_RESTORE = "addEventListener('pageshow', (event) => { if (event.persisted) location.reload() })"
+// The Content-Security-Policy allows this one inline script by its hash, and no other.
+const RELOAD_ON_RESTORE_HASH = `'sha256-${createHash('sha256').update(RELOAD_ON_RESTORE).digest('base64')}'`
 const page = (title, body) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHTML(title)}</title>
-<script>addEventListener('pageshow', (event) => { if (event.persisted) location.reload() })</script>
+<script>${RELOAD_ON_RESTORE}</script>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style></head>
 <body><h1>${escapeHTML(title)}</h1>${body}</body></html>`
@@ -48,23 +53,52 @@ const explain = (code, status) =>
  *
  * @param {object} options
  * @param {import('express-par').AuthOptions} options.auth options for express-par's auth()
- * @param {string} [options.sessionSecret]
+ * @param {string | string[]} [options.sessionSecret] default: a random one, made when the app is built
+ *   (sessions then end with the process; set one, the same on every instance, to keep them)
  * @param {import('express-session').Store} [options.sessionStore] default: express-session's MemoryStore
  * @param {typeof express} [options.express] the express module to use (tests pass Express 4 too)
+ * @param {(err: Error) => void} [options.log] where server errors go, with their cause (default console.error)
  * @param {string} [options.resourceURL] a resource server (e.g. the OP's userinfo endpoint) that
  *   `/api/resource` calls with the user's access token through `req.oidc.fetch()`
  */
-export function createApp({ auth: authOptions, sessionSecret = 'example-app-session-secret', sessionStore, express: expressModule = express, resourceURL }) {
+export function createApp({
+  auth: authOptions,
+  sessionSecret = randomBytes(32).toString('base64url'),
+  sessionStore,
+  express: expressModule = express,
+  log = (err) => console.error(err),
+  resourceURL,
+}) {
   const app = expressModule()
   const secure = new URL(authOptions.baseURL).protocol === 'https:'
   if (secure) app.set('trust proxy', 1)
+  // Security headers as Express apps set them: no X-Powered-By, no framing by any site (a framed
+  // page could start a login inside the frame), and a Content-Security-Policy that runs no script
+  // but the page's own.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          scriptSrc: ["'self'", RELOAD_ON_RESTORE_HASH],
+          frameAncestors: ["'none'"],
+          // Over http: (the local demo), upgrading would send the browser to an https: nobody serves.
+          upgradeInsecureRequests: secure ? [] : null,
+        },
+      },
+      xFrameOptions: { action: 'deny' },
+    }),
+  )
   app.use(
     session({
+      // Over https, a __Host- cookie: browsers take it only from this host (Secure, Path=/, no
+      // Domain), so a sibling subdomain cannot plant a session in it. Browsers refuse the prefix
+      // over http:, so the local demo keeps the default name.
+      ...(secure && { name: '__Host-sid' }),
       secret: sessionSecret,
       resave: false,
       saveUninitialized: false,
       store: sessionStore,
-      cookie: { httpOnly: true, sameSite: 'lax', secure },
+      cookie: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
     }),
   )
   // Every page here shows who is logged in: never from the browser's HTTP cache, so that the back
@@ -106,10 +140,11 @@ export function createApp({ auth: authOptions, sessionSecret = 'example-app-sess
 
   // express-par never renders a page: its errors come here with a status and a stable code. The
   // page says what happened in plain words and offers a new login; express-par's own message, meant
-  // for the developer, is folded away below it.
+  // for the developer (it never holds attacker-chosen text or internal addresses), is folded away
+  // below it. The details (err.cause: the network error, the OP's answer) go to the server's log.
   app.use((err, req, res, _next) => {
     const status = err.status ?? 500
-    if (status >= 500 && !err.code) console.error(err)
+    if (status >= 500) log(err)
     const code = err.code ?? 'ERR_UNEXPECTED'
     res.status(status).send(
       page(

@@ -49,9 +49,10 @@ function secretSetup({ baseURL, clientID }) {
  * @param {object} [options.client] merged over the OP's registration of the app (oidc-provider client metadata)
  * @param {string} [options.sessionSecret]
  * @param {import('express-session').Store} [options.sessionStore] default: express-session's MemoryStore
+ * @param {(err: Error) => void} [options.log] where the app's server errors go (default console.error)
  * @returns {Promise<{ baseURL: string, issuer: string, op: Awaited<ReturnType<typeof startLocalOP>>, server: http.Server, close: () => Promise<void> }>}
  */
-export async function startExample({ jar = false, appHost = 'localhost', appPort = 0, opHost = 'localhost', opPort = 0, auth = {}, client = {}, sessionSecret, sessionStore } = {}) {
+export async function startExample({ jar = false, appHost = 'localhost', appPort = 0, opHost = 'localhost', opPort = 0, auth = {}, client = {}, sessionSecret, sessionStore, log } = {}) {
   const server = http.createServer()
   const baseURL = `http://${appHost}:${await listen(server, appPort, appHost)}`
   let op
@@ -73,6 +74,7 @@ export async function startExample({ jar = false, appHost = 'localhost', appPort
     auth: { ...setup.auth, issuerBaseURL: op.issuer, allowInsecureRequests: true, ...auth },
     sessionSecret,
     sessionStore,
+    log,
   })
   server.on('request', app)
 

@@ -1,6 +1,8 @@
 // `npm start`: the example app, against a local OP that requires PAR (started here), or against a
-// real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set. Sessions live in
-// memory, or in Redis when REDIS_URL is set (needed as soon as more than one instance runs).
+// real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET, BASE_URL and SESSION_SECRET are set.
+// Sessions live in memory, or in Redis when REDIS_URL is set (needed as soon as more than one
+// instance runs, all with the same SESSION_SECRET). The local demo makes a random session secret
+// when SESSION_SECRET is unset: its sessions end when it stops.
 // `npm start -- --jar` (or EXAMPLE_JAR=1): JAR + private_key_jwt against the local OP, see jar-mode.js.
 // With a real tenant, SIGNING_KEY (a PEM from `npx express-par keygen`, with SIGNING_ALG) replaces
 // CLIENT_SECRET: private_key_jwt and JAR with that key.
@@ -61,9 +63,15 @@ async function withLocalOP({ sessionStore, coordination }) {
 
 async function main() {
   if (env.ISSUER_BASE_URL) {
-    const missing = ['CLIENT_ID', env.SIGNING_KEY ? 'SIGNING_KEY' : 'CLIENT_SECRET', 'BASE_URL'].filter((name) => !env[name])
-    if (missing.length) throw new Error(`ISSUER_BASE_URL is set, so ${missing.join(', ')} must be set too.`)
+    const missing = ['CLIENT_ID', env.SIGNING_KEY ? 'SIGNING_KEY' : 'CLIENT_SECRET', 'BASE_URL', 'SESSION_SECRET'].filter((name) => !env[name])
+    if (missing.length) {
+      throw new Error(
+        `ISSUER_BASE_URL is set, so ${missing.join(', ')} must be set too.` +
+          (missing.includes('SESSION_SECRET') ? ' SESSION_SECRET signs the session cookies: a long random value, e.g. `openssl rand -base64 32`, the same on every instance.' : ''),
+      )
+    }
   }
+  if (env.REDIS_URL && !env.SESSION_SECRET) throw new Error('REDIS_URL is set, so SESSION_SECRET must be set too: every instance sharing the store signs its cookies with the same secret.')
   const sharing = await redisSharing()
   await (env.ISSUER_BASE_URL ? withRealTenant(sharing) : withLocalOP(sharing))
 }

@@ -2,14 +2,12 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { buildConfig, type AuthOptions } from './config/options.js'
 import { installContextGetters } from './context.js'
 import { parError } from './errors.js'
-import { createOpClient } from './op/discovery.js'
 import { enterScope } from './request-scope.js'
 import { callbackRoute } from './routes/callback.js'
 import { jwksRoute } from './routes/jwks.js'
 import { loginRoute } from './routes/login.js'
 import { logoutRoute } from './routes/logout.js'
-import type { Runtime } from './runtime.js'
-import { CoordinationClient } from './session/coordination.js'
+import { createRuntime } from './runtime.js'
 import { guardSessionSave } from './session/save-guard.js'
 
 type Route = (req: Request, res: Response, next: NextFunction) => void
@@ -32,18 +30,7 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
  */
 export function auth(options: AuthOptions): RequestHandler {
   const config = buildConfig(options)
-  const discover = createOpClient(config)
-  let discoveredIssuer: string | undefined
-  const runtime: Runtime = {
-    config,
-    op: async () => {
-      const op = await discover()
-      discoveredIssuer ??= op.serverMetadata().issuer
-      return op
-    },
-    coordination: new CoordinationClient(config.coordination, config.name, config.httpTimeout),
-    issuer: () => discoveredIssuer ?? config.issuer.href,
-  }
+  const runtime = createRuntime(config)
   const routes = new Map<string, Route>()
   if (config.routes.login) routes.set(config.routes.login, loginRoute(runtime))
   routes.set(config.routes.callback, callbackRoute(runtime))

@@ -18,10 +18,13 @@ import type { Login } from './session/state.js'
 import { refreshLogin } from './session/refresh.js'
 import { fetchResource, type ResourceRequestInit } from './op/resource.js'
 
-/** ID token claims about the protocol rather than the user; left out of `req.oidc.user`. */
 type FetchResponse = globalThis.Response
 
-const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti'])
+/**
+ * ID token claims about the protocol rather than the user; left out of `req.oidc.user`. So is
+ * `__proto__`: the assignment in `user` would make its value the object's prototype.
+ */
+const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti', '__proto__'])
 
 /** The access token, shaped like express-openid-connect's `req.oidc.accessToken`. */
 export interface AccessToken {

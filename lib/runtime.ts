@@ -1,14 +1,43 @@
+import type { ClientAuth } from 'openid-client'
 import type { Config } from './config/options.js'
-import type { OpConfiguration } from './op/discovery.js'
-import type { CoordinationClient } from './session/coordination.js'
+import { createClientAuthentication } from './op/client-auth.js'
+import { createOpClient, type OpConfiguration } from './op/discovery.js'
+import { createOpFetch, type OpFetch } from './op/http.js'
+import { createOpJwks, type OpJwks } from './op/jwks.js'
+import { CoordinationClient } from './session/coordination.js'
 
 /** What the route handlers share for one `auth()` instance. */
 export interface Runtime {
   readonly config: Config
-  /** Resolves the OP configuration, discovering it on first use (failures are not cached). */
+  /** Resolves the OP configuration, discovering it on first use (failures are not cached; see `op/retry-gate.ts`). */
   readonly op: () => Promise<OpConfiguration>
+  /** Every request to the OP goes through it: `httpTimeout` for the whole answer, a 1 MB cap (see `op/http.ts`). */
+  readonly opFetch: OpFetch
+  /** The OP's signing keys, with the one refetch policy for every JWT the OP signs (see `op/jwks.ts`). */
+  readonly jwks: OpJwks
+  /** Client authentication at the PAR and token endpoints (openid-client's, settled against the OP's metadata). */
+  readonly clientAuth: ClientAuth
   /** The coordination store, keyed under this instance's name. */
   readonly coordination: CoordinationClient
   /** The OP's issuer identifier as its metadata states it once discovered, else the configured one. */
   readonly issuer: () => string
+}
+
+/** The runtime of one `auth()` instance. Nothing is fetched until the first login. */
+export function createRuntime(config: Config): Runtime {
+  const opFetch = createOpFetch({ timeoutMs: config.httpTimeout, allowInsecureRequests: config.allowInsecureRequests })
+  const authentication = createClientAuthentication(config.clientAuth)
+  const discover = createOpClient(config, opFetch, authentication)
+  let discovered: OpConfiguration | undefined
+  const op = async () => (discovered ??= await discover())
+  const jwks = createOpJwks({ fetch: opFetch, jwksUri: async () => (await op()).serverMetadata().jwks_uri! })
+  return {
+    config,
+    op,
+    opFetch,
+    jwks,
+    clientAuth: authentication.clientAuth,
+    coordination: new CoordinationClient(config.coordination, config.name, config.httpTimeout),
+    issuer: () => discovered?.serverMetadata().issuer ?? config.issuer.href,
+  }
 }

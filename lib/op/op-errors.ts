@@ -5,14 +5,22 @@
 
 import { AuthorizationResponseError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client'
 import { ExpressParError, parError, type ErrorCode } from '../errors.js'
+import { MAX_OP_RESPONSE_BYTES, OpInsecureRequest, OpResponseTooLarge } from './http.js'
 
 /** The OP call an error came from. */
-export type OpStep = 'discovery' | 'par' | 'token'
+export type OpStep = 'discovery' | 'par' | 'token' | 'jwks'
 
-const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string }> = {
-  discovery: { code: 'ERR_DISCOVERY_FAILED', what: 'discovery of the OP metadata (issuerBaseURL/.well-known/openid-configuration) failed' },
-  par: { code: 'ERR_PAR_FAILED', what: 'the pushed authorization request (PAR, RFC 9126) failed' },
-  token: { code: 'ERR_TOKEN_RESPONSE_INVALID', what: 'the token endpoint response is not valid' },
+const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string; answer: string }> = {
+  discovery: { code: 'ERR_DISCOVERY_FAILED', what: "discovery of the OP's metadata (the issuer's /.well-known/openid-configuration) failed", answer: 'discovery document' },
+  par: { code: 'ERR_PAR_FAILED', what: 'the pushed authorization request (PAR, RFC 9126) failed', answer: 'PAR response' },
+  token: { code: 'ERR_TOKEN_RESPONSE_INVALID', what: 'the token endpoint response is not valid', answer: 'token response' },
+  jwks: { code: 'ERR_ID_TOKEN_INVALID', what: "the OP's signing keys (jwks_uri) could not be fetched, so the ID token's signature cannot be checked", answer: 'JWK Set' },
+}
+
+/** What the app sent, for the message (never anything the browser chose). */
+export interface OpErrorContext {
+  /** E.g. `client_id=app, redirect_uri=https://app.example.com/callback`. */
+  sent?: string
 }
 
 /** The message of anything error-shaped (errors from fetch come from another realm under test runners). */
@@ -26,50 +34,94 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
-function isTimeout(err: unknown): boolean {
-  if (errorCode(err) === 'OAUTH_TIMEOUT') return true
-  const cause = (err as { cause?: { name?: string } } | null)?.cause
-  return cause?.name === 'TimeoutError' || (err as { name?: string } | null)?.name === 'TimeoutError'
-}
-
-/** `err` and the errors it wraps (openid-client wraps oauth4webapi's, which carry the detail). */
+/** `err` and the errors it wraps (openid-client wraps oauth4webapi's, which wrap fetch's, which wrap the socket's). */
 function causeChain(err: unknown): unknown[] {
   const chain: unknown[] = []
-  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) chain.push(e)
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) chain.push(e)
   return chain
+}
+
+/** A timeout anywhere in the chain: a body that outlasts httpTimeout sits two levels down. */
+function isTimeout(err: unknown): boolean {
+  return causeChain(err).some((e) => errorCode(e) === 'OAUTH_TIMEOUT' || (e as { name?: unknown }).name === 'TimeoutError')
+}
+
+function findInChain<T>(err: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  return causeChain(err).find((e): e is T => e instanceof type)
 }
 
 const ID_TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED'])
 
 /**
- * ID token problems: signature, algorithm, key selection (and a JWKS that cannot be fetched),
- * claims and timestamps. openid-client's own message is generic ("invalid response encountered"),
- * so the wrapped errors are read too.
+ * ID token problems openid-client finds: algorithm, claims and timestamps (the signature is
+ * checked afterwards, in `id-token.ts`). openid-client's own message is generic ("invalid
+ * response encountered"), so the wrapped errors are read too.
  */
-function isIdTokenProblem(err: unknown, jwksUri: string | undefined): boolean {
+function isIdTokenProblem(err: unknown): boolean {
   return causeChain(err).some((e) => {
-    if (typeof Response !== 'undefined' && e instanceof Response) return jwksUri !== undefined && e.url === jwksUri
     if (ID_TOKEN_CODES.has(errorCode(e) ?? '')) return true
     return /\bJW[TSEK]\b|ID Token|id_token/i.test(messageOf(e) ?? '')
   })
 }
 
+const NETWORK_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed by the other side',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+}
+
+/** Codes of TLS failures (Node's and OpenSSL's), e.g. ERR_TLS_CERT_ALTNAME_INVALID, CERT_HAS_EXPIRED. */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/
+
+/**
+ * Errors from the network below fetch: their messages name addresses and ports
+ * ("connect ECONNREFUSED 10.0.3.7:8443", a certificate's host names), which stay in `cause` and
+ * out of messages.
+ */
+function isNetworkError(e: unknown): boolean {
+  const shaped = e as { syscall?: unknown; errno?: unknown; name?: unknown; message?: unknown } | null
+  if (typeof shaped?.syscall === 'string' || typeof shaped?.errno === 'number') return true
+  const code = errorCode(e) ?? ''
+  if (Object.hasOwn(NETWORK_FAILURES, code) || code.startsWith('UND_ERR_') || TLS_CODE.test(code)) return true
+  return shaped?.name === 'TypeError' && shaped.message === 'fetch failed'
+}
+
+/** The network failure in words, e.g. "connection refused", without addresses; `undefined` if none. */
+function networkFailure(err: unknown): string | undefined {
+  const codes = causeChain(err).map(errorCode).filter((code): code is string => code !== undefined)
+  for (const code of codes) if (Object.hasOwn(NETWORK_FAILURES, code)) return NETWORK_FAILURES[code]
+  const tls = codes.find((code) => TLS_CODE.test(code))
+  if (tls) return `TLS handshake refused (${tls.replace(/[^A-Z0-9_]/g, '')})`
+  return causeChain(err).some(isNetworkError) ? 'network error' : undefined
+}
+
 /**
  * The messages of `err` and the errors it wraps, e.g. "invalid response encountered: JWT "iss"
- * (issuer) claim missing". A JSON parser's message quotes the body the OP sent, so it is left out,
- * and angle brackets never reach a message.
+ * (issuer) claim missing". A JSON parser's message quotes the body the OP sent, and a network
+ * error's names addresses, so both are left out (the latter said in words); angle brackets never
+ * reach a message.
  */
 function detail(err: unknown): string {
-  const messages = causeChain(err)
-    .filter((e) => (e as { name?: unknown } | null)?.name !== 'SyntaxError')
+  const chain = causeChain(err)
+  const messages = chain
+    .filter((e) => (e as { name?: unknown } | null)?.name !== 'SyntaxError' && !isNetworkError(e))
     .map(messageOf)
     .filter((m): m is string => m !== undefined)
+  const network = networkFailure(err)
+  if (network) messages.push(network)
   return (messages.length > 0 ? [...new Set(messages)].join(': ') : 'unknown error').replace(/[<>]/g, '')
 }
 
 /** The OP could not be reached at all (connection refused or reset, DNS failure). */
 function isUnreachable(err: unknown): boolean {
-  return causeChain(err).some((e) => /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|UND_ERR_SOCKET)$/.test(errorCode(e) ?? ''))
+  return causeChain(err).some((e) => /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET)$/.test(errorCode(e) ?? ''))
 }
 
 /** The OAuth error the OP answered with, from a JSON error body or a `WWW-Authenticate` challenge (RFC 6750 §3). */
@@ -83,15 +135,27 @@ function oauthErrorAnswer(err: unknown): { status: number; error: string; descri
 }
 
 /** Maps an error thrown while talking to the OP at `step` to an {@link ExpressParError}. */
-export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?: string): ExpressParError {
+export function opError(err: unknown, step: OpStep, timeoutMs: number, context: OpErrorContext = {}): ExpressParError {
   if (err instanceof ExpressParError) return err
   if (isTimeout(err)) {
     return parError('ERR_OP_TIMEOUT', `The OP did not answer within httpTimeout (${timeoutMs} ms) during ${step}. Check that the OP is reachable, or raise httpTimeout.`, {
       cause: err,
     })
   }
+  const tooLarge = findInChain(err, OpResponseTooLarge)
+  if (tooLarge) {
+    const size = tooLarge.declared ? `${tooLarge.bytes} bytes (its Content-Length)` : `over ${MAX_OP_RESPONSE_BYTES} bytes (reading stopped at ${tooLarge.bytes})`
+    return parError(
+      STEP_FAILURE[step].code,
+      `The OP's ${STEP_FAILURE[step].answer} is ${size}, above the 1 MB (${MAX_OP_RESPONSE_BYTES}-byte) limit on what express-par reads from an OP. No honest OP sends that much: check the OP, or what answers in its place.`,
+      { cause: err },
+    )
+  }
+  if (findInChain(err, OpInsecureRequest)) {
+    return parError(STEP_FAILURE[step].code, `The OP's metadata names an http: URL for ${step}; only https: is used unless allowInsecureRequests is set (local development). Fix the OP's metadata.`, { cause: err })
+  }
   if (step !== 'discovery' && isUnreachable(err)) {
-    return parError('ERR_OP_UNREACHABLE', `The OP could not be reached during ${step} (${detail(err)}). Check that the OP is up and reachable from this server.`, {
+    return parError('ERR_OP_UNREACHABLE', `The OP could not be reached during ${step} (${networkFailure(err)}). Check that the OP is up and reachable from this server.`, {
       cause: err,
     })
   }
@@ -102,15 +166,36 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, jwksUri?:
       return parError('ERR_CODE_REJECTED', 'The OP refused the authorization code (invalid_grant): it was forged, already used or expired. Start a new login.', options)
     }
     const code: ErrorCode = step === 'token' ? 'ERR_TOKEN_REQUEST_FAILED' : STEP_FAILURE[step].code
-    const what = step === 'token' ? 'The token request failed' : `${STEP_FAILURE[step].what[0]!.toUpperCase()}${STEP_FAILURE[step].what.slice(1)}`
-    return parError(code, `${what}: the OP answered HTTP ${answer.status} with error=${printable(answer.error)}. Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
+    const what = step === 'token' ? 'The token request failed' : capitalised(STEP_FAILURE[step].what)
+    // The PAR endpoint is the back channel: its error_description is the OP's, not the browser's.
+    const reason = step === 'par' && answer.description ? `, saying "${sanitised(answer.description)}"` : ''
+    const sent = context.sent ? ` Sent: ${context.sent}.` : ''
+    return parError(code, `${what}: the OP answered HTTP ${answer.status} with error=${printable(answer.error)}${reason}.${sent} Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
   }
 
-  if (step === 'token' && isIdTokenProblem(err, jwksUri)) {
+  if (step === 'token' && isIdTokenProblem(err)) {
     return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${detail(err)}). The login is refused; check the OP's signing keys and clock.`, { cause: err })
   }
   const { code, what } = STEP_FAILURE[step]
-  return parError(code, `${what[0]!.toUpperCase()}${what.slice(1)}: ${detail(err)}.`, { cause: err })
+  return parError(code, `${capitalised(what)}: ${detail(err)}.`, { cause: err })
+}
+
+const capitalised = (text: string) => `${text[0]!.toUpperCase()}${text.slice(1)}`
+
+/** Text from the OP's back channel for a message: printable ASCII without markup or double quotes, at most 200 characters. */
+export function sanitised(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]+/g, ' ').replace(/[<>"`\\]/g, '').trim()
+  return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean
+}
+
+/** A URL the OP stated, for a message: its serialised form (which escapes markup), or a placeholder. */
+export function printableURL(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 500) return '(not a URL)'
+  try {
+    return new URL(value).href.replace(/[<>"'`]/g, '')
+  } catch {
+    return '(not a URL)'
+  }
 }
 
 /** The callback's `error` is attacker-controlled: only an OAuth-shaped error code goes into a message. */

@@ -1,14 +1,15 @@
 /**
- * The refresh token grant (RFC 6749 §6) through openid-client, and what OpenID Connect Core §12.2
- * asks of a refreshed ID token on top of openid-client's checks (signature, `iss`, `aud`, `exp`,
- * `iat`): the same `iss`, `sub`, `aud` and `azp` as the ID token of the login, and the original
- * `auth_time`. Without a new refresh token in the answer, the old one stays.
+ * The refresh token grant (RFC 6749 §6) through openid-client. A refreshed ID token is checked like
+ * the login's (openid-client's claim checks, then `checkIdToken`: signature against the OP's keys,
+ * `typ`, `azp`, `iat`), and as OpenID Connect Core §12.2 asks: the same `iss`, `sub`, `aud` and
+ * `azp` as the ID token of the login, and the original `auth_time`. Without a new refresh token in the answer, the old one stays.
  */
 
 import * as client from 'openid-client'
 import type { StoredAuth } from '../config/options.js'
 import { parError, type ExpressParError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
+import { checkIdToken, claimsToStore } from './id-token.js'
 import { opError } from './op-errors.js'
 import { dpopOptions, type DPoPKeyRecord } from './dpop.js'
 
@@ -51,10 +52,14 @@ export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: 
           error: err.error,
           errorDescription: err.error_description,
         })
-      : opError(err, 'token', config.httpTimeout, op.serverMetadata().jwks_uri)
+      : opError(err, 'token', config.httpTimeout)
   }
   const claims = tokens.claims()
-  if (claims) checkContinuity(auth.claims, claims)
+  if (claims) {
+    // openid-client checked the claims; the signature and the rest, against the OP's keys, as at the login.
+    await checkIdToken(tokens.id_token!, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
+    checkContinuity(auth.claims, claims)
+  }
   const expiresIn = tokens.expiresIn()
   return {
     accessToken: tokens.access_token,
@@ -63,7 +68,7 @@ export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: 
     refreshToken: tokens.refresh_token ?? auth.refreshToken,
     scope: tokens.scope ?? auth.scope,
     idToken: tokens.id_token ?? auth.idToken,
-    claims: claims ? { ...claims } : auth.claims,
+    claims: claims ? claimsToStore(claims) : auth.claims,
   }
 }
 

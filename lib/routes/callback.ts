@@ -9,17 +9,18 @@ import { randomUUID } from 'node:crypto'
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
-import type { Config, StoredAuth } from '../config/options.js'
+import type { StoredAuth } from '../config/options.js'
 import { parError } from '../errors.js'
 import { claimDetails, observed } from '../events.js'
+import { checkIdToken, claimsToStore } from '../op/id-token.js'
 import { callbackResponseError, opError } from '../op/op-errors.js'
 import { rawQuery, single } from '../http/query.js'
 import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
 import { regenerateSession, saveSession } from '../session/store-calls.js'
-import { PENDING_LOGIN_TTL_MS, consumePendingLogin, remainingPendingLogins, type PendingLogin } from '../session/pending-logins.js'
+import { PENDING_LOGIN_TTL_MS, consumePendingLogin, remainingPendingLogins, returnOnly, type PendingLogin } from '../session/pending-logins.js'
 import { digest } from '../session/digest.js'
-import { nowSeconds } from '../session/lifetimes.js'
+import { liveLogin, nowSeconds } from '../session/lifetimes.js'
 import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
 
 const notPending = () =>
@@ -51,6 +52,12 @@ async function takePendingLogin(runtime: Runtime, req: Request, params: URLSearc
 
 /** RFC 9207 `iss`, `state` and `error=` of the authorization response, before any token request. */
 function checkAuthorizationResponse(op: client.Configuration, params: URLSearchParams, state: string): void {
+  // RFC 6749 §3.1: no parameter twice, known or not. A repeated one is read as its first value by
+  // one component and its last by another (parameter pollution), so the response is refused whole.
+  const names = [...params.keys()]
+  if (new Set(names).size !== names.length) {
+    throw parError('ERR_CALLBACK_INVALID', 'The callback repeats a parameter; each may appear only once (RFC 6749 §3.1). Start the login again.')
+  }
   try {
     oauth.validateAuthResponse(op.serverMetadata(), op.clientMetadata(), params, state)
   } catch (err) {
@@ -58,14 +65,6 @@ function checkAuthorizationResponse(op: client.Configuration, params: URLSearchP
   }
   if (!single(params, 'code')) {
     throw parError('ERR_CALLBACK_INVALID', 'The callback has no single, non-empty `code` parameter. Start the login again.')
-  }
-}
-
-/** An `iat` in the future beyond `clockTolerance` means a forged token or a broken OP clock. */
-function checkIssuedAt(claims: Record<string, unknown>, config: Config): void {
-  const now = Math.floor(Date.now() / 1000)
-  if (typeof claims.iat === 'number' && claims.iat > now + config.clockTolerance) {
-    throw parError('ERR_ID_TOKEN_INVALID', `The ID token's iat is ${claims.iat - now} s in the future, beyond clockTolerance (${config.clockTolerance} s). Check the OP's clock.`)
   }
 }
 
@@ -83,15 +82,16 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
       ...(login.m !== undefined && { maxAge: login.m }),
     })
   } catch (err) {
-    throw opError(err, 'token', config.httpTimeout, op.serverMetadata().jwks_uri)
+    throw opError(err, 'token', config.httpTimeout)
   }
   const claims = tokens.claims()
   if (!claims || !tokens.id_token) throw parError('ERR_ID_TOKEN_INVALID', 'The token response has no ID token.')
-  checkIssuedAt(claims, config)
+  // openid-client checked the claims; the signature and the rest are checked against the OP's keys.
+  await checkIdToken(tokens.id_token, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
   const expiresIn = tokens.expiresIn()
   return {
     idToken: tokens.id_token,
-    claims: { ...claims },
+    claims: claimsToStore(claims),
     ...(tokens.access_token && { accessToken: tokens.access_token, tokenType: tokens.token_type }),
     ...(expiresIn !== undefined && { expiresAt: Math.floor(Date.now() / 1000) + expiresIn }),
     ...(tokens.refresh_token && { refreshToken: tokens.refresh_token }),
@@ -111,25 +111,30 @@ async function applyAfterCallback(runtime: Runtime, req: Request, res: Response,
 }
 
 /**
- * What survives the new session id: this instance's other pending logins (tabs), and the other
- * instances' state (their logins and pending logins). Everything else of the pre-login session
- * is dropped.
+/**
+ * What survives the new session id: the pending logins of this and other instances (tabs), but
+ * only to return to their page (`returnOnly`: one of them may have been planted by someone who
+ * set this browser's session cookie), and the other instances' logins. Everything else of the
+ * pre-login session is dropped.
  */
 function carriedState(runtime: Runtime, req: Request): Record<string, InstanceState> | undefined {
   const all = req.session.expressPar
   if (all === undefined) return undefined
   const carried: Record<string, InstanceState> = {}
   for (const [name, state] of Object.entries(all)) {
-    if (name !== runtime.config.name) carried[name] = state
-    else if (remainingPendingLogins(state)) carried[name] = { pending: remainingPendingLogins(state)! }
+    const pending = remainingPendingLogins(state)
+    const kept: InstanceState = {}
+    if (pending) kept.pending = returnOnly(pending)
+    if (name !== runtime.config.name && state.login) kept.login = state.login
+    if (kept.pending || kept.login) carried[name] = kept
   }
   return Object.keys(carried).length > 0 ? carried : undefined
 }
 
 /**
- * New session id for the logged-in user (session fixation); other pending logins (tabs) and other
- * instances' logins survive. `afterCallback` runs in the new session, so what it writes to
- * `req.session` is kept.
+ * New session id for the logged-in user (session fixation); other pending logins (tabs) survive,
+ * but only to return to their page, and other instances' logins survive. `afterCallback` runs in
+ * the new session, so what it writes to `req.session` is kept.
  */
 async function storeUser(runtime: Runtime, req: Request, res: Response, validated: StoredAuth): Promise<void> {
   const carried = carriedState(runtime, req)
@@ -150,9 +155,23 @@ async function storeUser(runtime: Runtime, req: Request, res: Response, validate
   }
 }
 
+/**
+ * A login started before another one finished in this browser: the user is logged in already, so
+ * it returns to its page without redeeming its code (which could log in another account).
+ */
+function returnWithoutLogin(runtime: Runtime, req: Request, res: Response, login: PendingLogin): StoredAuth {
+  const current = liveLogin(req.session, runtime.config.name, runtime.config.lifetimes)
+  if (!current) {
+    throw parError('ERR_LOGIN_NOT_PENDING', 'This login was started before another login in this browser finished, and nobody is logged in now. Start the login again.')
+  }
+  redirect(res, login.r)
+  return current.auth
+}
+
 async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<StoredAuth> {
   const params = rawQuery(req)
   const { state, login } = await takePendingLogin(runtime, req, params)
+  if (login.c) return returnWithoutLogin(runtime, req, res, login)
   const op = await runtime.op()
   checkAuthorizationResponse(op, params, state)
   const auth = await redeemCode(runtime, op, params, state, login)

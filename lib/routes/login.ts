@@ -12,6 +12,7 @@ import type { AuthorizationParams } from '../config/options.js'
 import { parError } from '../errors.js'
 import { observed } from '../events.js'
 import { opError } from '../op/op-errors.js'
+import { pushAuthorizationRequest } from '../op/par.js'
 import { single, rawQuery } from '../http/query.js'
 import { requestObjectParameters } from '../op/request-object.js'
 import { safeReturnTo } from '../http/return-to.js'
@@ -56,13 +57,13 @@ async function pushLogin(runtime: Runtime, req: Request, res: Response, options:
     nonce,
   }
 
-  let authorizationUrl: URL
+  let pushed: URLSearchParams | Record<string, string> = parameters
   try {
-    const pushed = config.requestObjectKey ? await requestObjectParameters(op, config.requestObjectKey, parameters) : parameters
-    authorizationUrl = await client.buildAuthorizationUrlWithPAR(op, pushed)
+    if (config.requestObjectKey) pushed = await requestObjectParameters(op, config.requestObjectKey, parameters)
   } catch (err) {
     throw opError(err, 'par', config.httpTimeout)
   }
+  const authorizationUrl = await pushAuthorizationRequest(runtime, op, pushed)
 
   const maxAge = parameters.max_age === undefined ? undefined : Number(parameters.max_age)
   // Another tab may be starting a login in the same session right now: keep its pending login.

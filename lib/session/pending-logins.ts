@@ -24,6 +24,8 @@ export interface PendingLogin {
   e: number
   /** The `max_age` the login asked for, when it did: the ID token's `auth_time` must honour it. */
   m?: number
+  /** Set once another login finished in this browser session: this one may only return to `r` (see {@link returnOnly}). */
+  c?: 1
 }
 
 /** Drops expired logins, then the oldest beyond the cap (keeping room for `reserve` more). */
@@ -68,6 +70,18 @@ export function consumePendingLogin(instance: InstanceState, state: string, now 
   prune(pending, now, 0)
   if (Object.keys(pending).length === 0) delete instance.pending
   return login.e > now ? { status: 'found', login } : { status: 'expired' }
+}
+
+/**
+ * The pending logins carried into the session of a login that just finished, each marked to only
+ * return the browser to its `returnTo` if its callback comes. A second tab's login still lands on
+ * its page, but a pending login cannot log in *someone else* over the user who just logged in:
+ * one planted by an attacker who set this browser's session cookie (a sibling subdomain, a cookie
+ * without the `__Host-` prefix), whose callback URL the victim is later made to open.
+ */
+export function returnOnly(pending: Record<string, PendingLogin>): Record<string, PendingLogin> {
+  for (const login of Object.values(pending)) login.c = 1
+  return pending
 }
 
 /** The pending logins still worth keeping, to carry into a regenerated session. */

@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process'
+import { createHash, createHmac } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { MemoryStore } from 'express-session'
 import { createApp } from '../../example-app/app.js'
 import { DEMO_USER, startLocalOP } from '../../example-app/local-op.js'
 import { TestBrowser, authorizeAtOP } from '../support/browser.js'
@@ -81,5 +85,98 @@ describe('example app', () => {
     const tryAgain = await browser.request(new URL(/id="try-again" href="([^"]+)"/.exec(page.body)![1]!, baseURL).href)
     expect(tryAgain.status).toBe(302)
     expect(new URL(tryAgain.headers.get('location')!).searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/)
+  })
+})
+
+// The example app's own hardening: headers, its session secret, what its error page shows.
+describe('example app hardening', () => {
+  const servers: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const close of servers.splice(0)) await close()
+  })
+
+  async function serve(app: http.RequestListener): Promise<string> {
+    const server = http.createServer(app)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    servers.push(async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  async function freePort(): Promise<number> {
+    const probe = http.createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const { port } = probe.address() as AddressInfo
+    await new Promise<void>((resolve) => probe.close(() => resolve()))
+    return port
+  }
+
+  test('security headers (helmet): no X-Powered-By, no framing, a CSP that allows only its own script', async () => {
+    const appURL = await serve(createApp({ auth: { issuerBaseURL: 'http://127.0.0.1:1', baseURL: 'http://127.0.0.1:3000', clientID: 'c', clientSecret: 's', allowInsecureRequests: true } }))
+    const home = await new TestBrowser().request(`${appURL}/`)
+    expect(home.headers.get('x-powered-by')).toBeNull()
+    expect(home.headers.get('x-frame-options')).toBe('DENY')
+    const csp = home.headers.get('content-security-policy')!
+    expect(csp).toContain("frame-ancestors 'none'")
+    expect(csp).not.toContain('upgrade-insecure-requests') // http: here; https: apps get it
+    // The page's one inline script is allowed by its hash, so the CSP does not break it.
+    const script = /<script>([^<]*)<\/script>/.exec(home.body)![1]!
+    const hash = createHash('sha256').update(script).digest('base64')
+    expect(csp).toMatch(new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\$&')}'`))
+  })
+
+  test('over https, the session cookie is a __Host- cookie (no sibling subdomain can plant one)', async () => {
+    const op = await startLocalOP({ clients: [{ client_id: 'c', client_secret: 'client-secret-0123456789', redirect_uris: ['https://app.example.com/callback'] }] })
+    servers.push(op.close)
+    const appURL = await serve(createApp({ auth: { issuerBaseURL: op.issuer, baseURL: 'https://app.example.com', clientID: 'c', clientSecret: 'client-secret-0123456789', allowInsecureRequests: true } }))
+    const start = await new TestBrowser().request(`${appURL}/login`, { headers: { 'x-forwarded-proto': 'https' } })
+    expect(start.status).toBe(302)
+    expect(start.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-sid=[^;]+; Path=\/;( Expires=[^;]+;)? HttpOnly; Secure; SameSite=Lax$/)])
+    expect(start.headers.getSetCookie()[0]).not.toMatch(/Domain=/i)
+  })
+
+  test('no constant session secret: a cookie signed with the old built-in one opens no session', async () => {
+    const store = new MemoryStore()
+    const options = (baseURL: string) => ({ auth: { issuerBaseURL: 'http://127.0.0.1:1', baseURL, clientID: 'c', clientSecret: 's', allowInsecureRequests: true }, sessionStore: store, log: () => {} })
+    const first = await serve(createApp(options('http://127.0.0.1:3000')))
+    const second = await serve(createApp(options('http://127.0.0.1:3001')))
+    const browser = new TestBrowser()
+    const sid = 'planted'
+    await new Promise<void>((resolve, reject) =>
+      store.set(sid, { cookie: { originalMaxAge: null }, expressPar: { default: { login: { auth: { idToken: 'x', claims: { sub: 'alice', name: 'Alice' } }, id: 'l', at: Math.floor(Date.now() / 1000), seen: Math.floor(Date.now() / 1000), gen: 0 } } } } as never, (err) => (err ? reject(err) : resolve())),
+    )
+    // Signed as express-session (cookie-signature) signs: value.base64(HMAC-SHA256) without padding.
+    const signed = `${sid}.${createHmac('sha256', 'example-app-session-secret').update(sid).digest('base64').replace(/=+$/, '')}`
+    browser.jar.set('127.0.0.1', new Map([['connect.sid', encodeURIComponent(`s:${signed}`)]]))
+    for (const appURL of [first, second]) expect((await browser.request(`${appURL}/`)).body).toContain('You are not logged in.')
+  })
+
+  test('with a real tenant, start.js refuses to run without SESSION_SECRET', () => {
+    const run = spawnSync(process.execPath, [fileURLToPath(new URL('../../example-app/start.js', import.meta.url))], {
+      env: { PATH: process.env.PATH, ISSUER_BASE_URL: 'https://op.example.com', CLIENT_ID: 'c', CLIENT_SECRET: 's', BASE_URL: 'https://app.example.com', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 15000,
+    })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain('SESSION_SECRET must be set too')
+  })
+
+  test("an unreachable OP: the error page says so without the OP's address, which stays in the log", async () => {
+    const opPort = await freePort()
+    const logged: Error[] = []
+    const appURL = await serve(
+      createApp({ auth: { issuerBaseURL: `http://127.0.0.1:${opPort}`, baseURL: 'http://127.0.0.1:3000', clientID: 'c', clientSecret: 's', allowInsecureRequests: true }, log: (err: Error) => logged.push(err) }),
+    )
+    const page = await new TestBrowser().request(`${appURL}/login`)
+    expect(page.status).toBe(502)
+    expect(page.body).toContain('connection refused')
+    expect(page.body).not.toContain(String(opPort))
+    expect(page.body).not.toMatch(/ECONNREFUSED|fetch failed/)
+    expect(logged).toHaveLength(1)
+    const chain: unknown[] = []
+    for (let e: unknown = logged[0]; e; e = (e as { cause?: unknown }).cause) chain.push(e)
+    expect(chain.some((e) => (e as { code?: string }).code === 'ECONNREFUSED' && String((e as { message?: string }).message).includes(String(opPort)))).toBe(true)
   })
 })

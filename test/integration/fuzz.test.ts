@@ -56,7 +56,9 @@ test('fuzzed callback query strings: a login only for the genuine response, neve
       // The model: what the middleware itself sees.
       const seen = new URLSearchParams(search)
       const once = (name: string) => seen.getAll(name).length === 1 && seen.get(name) === genuine.get(name)
-      const valid = once('state') && once('code') && once('iss') && !seen.get('error') && !seen.get('response')
+      const names = [...seen.keys()]
+      const noneTwice = new Set(names).size === names.length // RFC 6749 §3.1, for every parameter
+      const valid = once('state') && once('code') && once('iss') && !seen.get('error') && !seen.get('response') && noneTwice
 
       expect(page.status).not.toBe(500)
       if (valid) {

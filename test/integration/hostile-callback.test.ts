@@ -8,7 +8,7 @@
 import { PATHS, startHostileStack, useHostileStack } from '../support/hostile-stack.js'
 import { startStack } from '../support/stack.js'
 import type { TestBrowser } from '../support/browser.js'
-import { storedAuth } from '../support/session-store.js'
+import { editStoredSession, storedAuth } from '../support/session-store.js'
 import type { SessionData } from 'express-session'
 
 const stack = useHostileStack()
@@ -39,6 +39,8 @@ describe('refused authorization responses (the token endpoint is never called)',
     ['no code', 'RFC 6749 §4.1.2', (p) => p.delete('code'), 400, 'ERR_CALLBACK_INVALID'],
     ['an empty code', 'RFC 6749 §4.1.2', (p) => p.set('code', ''), 400, 'ERR_CALLBACK_INVALID'],
     ['code given twice', 'RFC 6749 §3.1', (p) => p.append('code', 'second-code'), 400, 'ERR_CALLBACK_INVALID'],
+    ['an unknown parameter given twice', 'RFC 6749 §3.1 applies to every parameter', (p) => (p.append('foo', '1'), p.append('foo', '2')), 400, 'ERR_CALLBACK_INVALID'],
+    ['session_state given twice', 'RFC 6749 §3.1', (p) => (p.append('session_state', 'a'), p.append('session_state', 'a')), 400, 'ERR_CALLBACK_INVALID'],
     ['error=access_denied', 'RFC 6749 §4.1.2.1', (p) => (p.delete('code'), p.set('error', 'access_denied')), 400, 'ERR_LOGIN_REFUSED'],
     ['error together with a code', 'RFC 6749 §4.1.2.1', (p) => p.set('error', 'login_required'), 400, 'ERR_LOGIN_REFUSED'],
     ['error=server_error: the OP failed, not the user', 'RFC 6749 §4.1.2.1', (p) => (p.delete('code'), p.set('error', 'server_error')), 502, 'ERR_OP_SERVER_ERROR'],
@@ -125,9 +127,9 @@ describe('refused authorization responses (the token endpoint is never called)',
 })
 
 describe('accepted authorization responses', () => {
-  test('unknown extra parameters are ignored (RFC 6749 §4.1.2: "MUST ignore unrecognized response parameters")', async () => {
+  test('unknown extra parameters, each once, are ignored (RFC 6749 §4.1.2: "MUST ignore unrecognized response parameters")', async () => {
     const browser = stack.browser()
-    const callback = await tamperedCallback(browser, (p) => (p.set('session_state', 'abc.def'), p.append('foo', '1'), p.append('foo', '2')))
+    const callback = await tamperedCallback(browser, (p) => (p.set('session_state', 'abc.def'), p.append('foo', '1'), p.append('bar', '')))
     await stack.expectLoggedIn(await browser.request(callback), browser)
   })
 
@@ -144,13 +146,48 @@ describe('accepted authorization responses', () => {
     }
   })
 
-  test('two tabs: two pending logins in one browser both complete, in either order', async () => {
+  test('two tabs: two pending logins in one browser both complete, in either order; the second only returns to its page', async () => {
     const browser = stack.browser()
     const first = await stack.authorize(browser)
     const second = await stack.authorize(browser)
     await stack.expectLoggedIn(await browser.request(second), browser)
     await stack.expectLoggedIn(await browser.request(first), browser)
-    expect(stack.op.count(PATHS.token)).toBe(2)
+    expect(stack.op.count(PATHS.token)).toBe(1) // the first login to finish logged the browser in
+  })
+})
+
+describe('a pending login planted by an attacker who can set the session cookie (no __Host- prefix)', () => {
+  /** The attacker's login: pending in their session, their callback URL (with their code) kept for later. */
+  async function attackersPendingLogin() {
+    const attacker = stack.browser()
+    const start = await attacker.request(`${stack.baseURL}/login?returnTo=%2Fattacker`)
+    const attackerState = stack.op.logins.at(-1)!.params.get('state')!
+    stack.op.bend.idToken = (c) => c.sign({ ...c.claims, sub: c.login.params.get('state') === attackerState ? 'mallory' : 'alice' })
+    const callback = (await attacker.request(start.headers.get('location')!)).headers.get('location')!
+    return { cookie: attacker.jar.get('127.0.0.1')!.get('connect.sid')!, callback }
+  }
+
+  test("the victim logs in as themselves in the planted session; the attacker's callback opened later only returns, it never swaps the login", async () => {
+    const planted = await attackersPendingLogin()
+    const victim = stack.browser()
+    victim.jar.set('127.0.0.1', new Map([['connect.sid', planted.cookie]]))
+    expect(await stack.expectLoggedIn(await stack.login(victim), victim)).toMatchObject({ sub: 'alice' })
+
+    const later = await victim.request(planted.callback)
+    expect({ status: later.status, location: later.headers.get('location') }).toEqual({ status: 302, location: '/attacker' })
+    const me = JSON.parse((await victim.request(`${stack.baseURL}/`)).body) as { claims: { sub: string } }
+    expect(me.claims.sub).toBe('alice')
+    expect(stack.op.count(PATHS.token)).toBe(1) // the attacker's code was never redeemed
+  })
+
+  test('a carried pending login whose session no longer holds a user is refused, not redeemed', async () => {
+    const browser = stack.browser()
+    const first = await stack.authorize(browser)
+    const second = await stack.authorize(browser)
+    await stack.expectLoggedIn(await browser.request(first), browser)
+    editStoredSession(stack.store, browser, stack.baseURL, (session) => delete session.expressPar!.default!.login)
+    await stack.expectRejected(await browser.request(second), browser, 400, 'ERR_LOGIN_NOT_PENDING')
+    expect(stack.op.count(PATHS.token)).toBe(1)
   })
 })
 

@@ -67,6 +67,25 @@ describe('discovery failures', () => {
     }
   })
 
+  test('another issuer: the message names both URLs and the likely fix', async () => {
+    op.bend.discovery = (m) => ({ ...m, issuer: 'https://attacker.example/<b>' })
+    await expectLoginFails(502, 'ERR_DISCOVERY_FAILED')
+    const { message } = stack.errors.at(-1)!
+    expect(message).toContain('names its issuer https://attacker.example/%3Cb%3E')
+    expect(message).toContain(`but issuerBaseURL is ${op.issuer}/`)
+    expect(message).not.toMatch(/[<>]/)
+  })
+
+  test('localhost where the OP says 127.0.0.1: the message says they are different issuers', async () => {
+    const app = await startHostileStack({ op, auth: { issuerBaseURL: op.issuer.replace('127.0.0.1', 'localhost') } })
+    try {
+      const page = await app.startLogin(app.browser())
+      expect(JSON.parse(page.body)).toMatchObject({ code: 'ERR_DISCOVERY_FAILED', message: expect.stringContaining('localhost, 127.0.0.1 and [::1] are different issuers: use 127.0.0.1') })
+    } finally {
+      await app.close()
+    }
+  })
+
   test('a failed discovery is not cached: the app recovers as soon as the OP does', async () => {
     op.bend.discovery = () => ({ status: 503, body: '' })
     await expectLoginFails(502, 'ERR_DISCOVERY_FAILED')
@@ -76,6 +95,77 @@ describe('discovery failures', () => {
     expect(op.count(PATHS.discovery)).toBe(2)
   })
 
+})
+
+describe('discovery during an outage: concurrent logins share one attempt, repeated failures back off (up to 2 s)', () => {
+  const realNow = Date.now
+  let now = 0
+  const setClock = (ms: number) => {
+    now = ms
+    Date.now = () => now
+  }
+  afterEach(() => {
+    Date.now = realNow
+  })
+  const loginCode = async () => JSON.parse((await stack.startLogin(stack.browser())).body).code as string
+
+  test('300 logins while the clock stands still: 2 discovery requests (the first retry is immediate), the rest held', async () => {
+    setClock(realNow())
+    op.bend.discovery = () => ({ status: 503, body: '' })
+    for (let i = 0; i < 300; i++) expect(await loginCode()).toBe('ERR_DISCOVERY_FAILED')
+    expect(op.count(PATHS.discovery)).toBe(2)
+    expect(stack.errors.at(-1)!.message).toMatch(/Not asked again yet: discovery failed 2 times in a row/)
+  })
+
+  test('the hold grows with each failure in a row, to 2 s; the OP is asked again once each has passed', async () => {
+    const start = realNow()
+    setClock(start)
+    op.bend.discovery = () => ({ status: 503, body: '' })
+    await loginCode()
+    expect(op.count(PATHS.discovery)).toBe(1)
+    // The hold before the 2nd, 3rd, ... attempt.
+    const holds = [0, 250, 500, 1000, 2000, 2000]
+    let elapsed = 0
+    for (const [i, hold] of holds.entries()) {
+      if (hold > 0) {
+        setClock(start + elapsed + hold - 1)
+        await loginCode()
+        expect(op.count(PATHS.discovery)).toBe(i + 1) // still held
+      }
+      elapsed += hold
+      setClock(start + elapsed)
+      await loginCode()
+      expect(op.count(PATHS.discovery)).toBe(i + 2)
+    }
+  })
+
+  test('recovers as soon as the hold has passed after the OP is back', async () => {
+    setClock(realNow())
+    op.bend.discovery = () => ({ status: 503, body: '' })
+    for (let i = 0; i < 5; i++) await loginCode()
+    op.bend = {}
+    setClock(now + 250)
+    const browser = stack.browser()
+    await stack.expectLoggedIn(await stack.login(browser), browser)
+    expect(op.count(PATHS.discovery)).toBe(3)
+  })
+
+  test('concurrent logins share one discovery request', async () => {
+    op.bend.discovery = () => ({ status: 503, body: '', delay: 200 })
+    const codes = await Promise.all(Array.from({ length: 30 }, loginCode))
+    expect(codes).toEqual(Array(30).fill('ERR_DISCOVERY_FAILED'))
+    expect(op.count(PATHS.discovery)).toBe(1)
+  })
+
+  test('a clock set back does not stretch the hold', async () => {
+    setClock(realNow())
+    op.bend.discovery = () => ({ status: 503, body: '' })
+    for (let i = 0; i < 3; i++) await loginCode()
+    expect(op.count(PATHS.discovery)).toBe(2)
+    setClock(now - 3600_000)
+    await loginCode()
+    expect(op.count(PATHS.discovery)).toBe(3)
+  })
 })
 
 describe('metadata that must not weaken the login', () => {

@@ -9,6 +9,7 @@ import { SignJWT, exportSPKI } from 'jose'
 import { HOSTILE_CLIENT_ID, HOSTILE_CLIENT_SECRET, type IdTokenContext } from '../support/hostile-op.js'
 import type { AuthOptions } from 'express-par'
 import { PATHS, startHostileStack, useHostileStack, type HostileStack } from '../support/hostile-stack.js'
+import { editStoredSession } from '../support/session-store.js'
 
 const stack = useHostileStack({ auth: { clockTolerance: 60 } })
 
@@ -53,6 +54,8 @@ describe('refused ID tokens', () => {
     ['no aud', 'FAPI2SPFinalClientTestInvalidMissingAud', ({ aud: _, ...c }) => c],
     ['aud array with an untrusted extra audience and no azp', 'FAPI2SPFinalClientTestInvalidSecondaryAud; Core §3.1.3.7 #3-4', (c) => ({ ...c, aud: [HOSTILE_CLIENT_ID, 'another-client'] })],
     ['aud array whose azp names another client', 'Core §3.1.3.7 #5', (c) => ({ ...c, aud: [HOSTILE_CLIENT_ID, 'another-client'], azp: 'another-client' })],
+    ['aud [this client] with azp naming another client', 'Core §3.1.3.7 #5: when azp is present, it is this client', (c) => ({ ...c, aud: [HOSTILE_CLIENT_ID], azp: 'another-client' })],
+    ['aud this client with azp naming another client', 'Core §3.1.3.7 #5', (c) => ({ ...c, azp: 'another-client' })],
     ['exp in the past beyond clockTolerance', 'FAPI2SPFinalClientTestInvalidExpiredExp; Core §3.1.3.7 #9', (c) => ({ ...c, iat: now() - 600, exp: now() - 120 })],
     ['no exp', 'FAPI2SPFinalClientTestInvalidMissingExp', ({ exp: _, ...c }) => c],
     ['exp that is not a number', 'RFC 7519 §4.1.4', (c) => ({ ...c, exp: String(now() + 300) })],
@@ -131,6 +134,16 @@ describe('refused ID tokens', () => {
     await expectIdTokenRejected(true)
   })
 
+  test.each(['at+jwt', 'application/at+jwt', 'logout+jwt', 'dpop+jwt', 'secevent+jwt', 'oauth-authz-req+jwt', 'AT+JWT', '<b>'])(
+    'typ %s: a token of another kind (RFC 8725 §3.11)',
+    async (typ) => {
+      stack.op.bend.idToken = (c) => c.sign(c.claims, { header: { typ } })
+      await expectIdTokenRejected()
+      expect(stack.errors.at(-1)!.message).toMatch(/typ header is .*RFC 8725/)
+      expect(stack.errors.at(-1)!.message).not.toMatch(/[<>]/)
+    },
+  )
+
   test('an unknown critical header parameter (RFC 7515 §4.1.11)', async () => {
     stack.op.bend.idToken = (c) => c.sign(c.claims, { header: { crit: ['x-unknown'], 'x-unknown': true } })
     await expectIdTokenRejected()
@@ -202,6 +215,11 @@ describe('accepted ID tokens (valid variations a strict client must not refuse)'
     await expectAccepted()
   })
 
+  test.each(['JWT', 'jwt', 'application/jwt'])('typ %s', async (typ) => {
+    stack.op.bend.idToken = (c) => c.sign(c.claims, { header: { typ } })
+    await expectAccepted()
+  })
+
   test('azp = this client with a single aud', async () => {
     stack.op.bend.idToken = withClaims((c) => ({ ...c, azp: HOSTILE_CLIENT_ID }))
     await expectAccepted()
@@ -236,6 +254,31 @@ describe('accepted ID tokens (valid variations a strict client must not refuse)'
       keys: [{ kty: 'RSA', kid: 'broken', n: '!!', e: 'AQAB' }, { kty: 'oct', kid: 'sym', k: 'c2VjcmV0' }, { kty: 'RSA', kid: 'enc', use: 'enc', n: 'x', e: 'AQAB' }, ...valid.keys],
     })
     await expectAccepted(true)
+  })
+})
+
+describe('a claim named __proto__ (prototype pollution through claims)', () => {
+  const expectPlainUser = async (browser: ReturnType<HostileStack['browser']>) => {
+    const probe = JSON.parse((await browser.request(`${stack.baseURL}/user`)).body)
+    expect(probe).toMatchObject({ prototypeIsObject: true, isAdmin: null })
+    expect(probe.keys).not.toContain('__proto__')
+    return probe as { claimKeys: string[] }
+  }
+
+  test("never becomes the prototype of req.oidc.user, and is not stored", async () => {
+    stack.op.bend.idToken = (c) => c.sign(Object.assign(JSON.parse('{"__proto__": {"isAdmin": true}}'), c.claims))
+    const browser = stack.browser()
+    await stack.expectLoggedIn(await stack.login(browser), browser)
+    expect((await expectPlainUser(browser)).claimKeys).not.toContain('__proto__')
+  })
+
+  test('req.oidc.user stays plain even for claims stored with it (an older session, afterCallback)', async () => {
+    const browser = stack.browser()
+    await stack.expectLoggedIn(await stack.login(browser), browser)
+    editStoredSession(stack.store, browser, stack.baseURL, (session) => {
+      session.expressPar!.default!.login!.auth.claims = JSON.parse(`{"sub": "alice", "__proto__": {"isAdmin": true}}`)
+    })
+    expect((await expectPlainUser(browser)).claimKeys).toContain('__proto__')
   })
 })
 

@@ -40,6 +40,9 @@ describe('refused PAR responses', () => {
     ['an empty request_uri', { status: 201, body: { request_uri: '', expires_in: 60 } }],
     ['no expires_in', { status: 201, body: { request_uri: requestUri } }],
     ['a negative expires_in', { status: 201, body: { request_uri: requestUri, expires_in: -60 } }],
+    ['expires_in 0 (RFC 9126 §2.2: a positive integer)', { status: 201, body: { request_uri: requestUri, expires_in: 0 } }],
+    ['expires_in "0"', { status: 201, body: { request_uri: requestUri, expires_in: '0' } }],
+    ['a fractional expires_in', { status: 201, body: { request_uri: requestUri, expires_in: 0.5 } }],
     ['expires_in that is not a number', { status: 201, body: { request_uri: requestUri, expires_in: 'soon' } }],
     ['an error body with a 201', { status: 201, body: { error: 'invalid_request' } }],
   ]
@@ -50,6 +53,23 @@ describe('refused PAR responses', () => {
   test("the OP's error is kept on the error object", async () => {
     await expectLoginFails({ status: 400, body: { error: 'invalid_request', error_description: 'redirect_uri not registered' } }, 502, 'ERR_PAR_FAILED')
     expect(stack.errors.at(-1)).toMatchObject({ error: 'invalid_request', errorDescription: 'redirect_uri not registered' })
+  })
+
+  test("the message says what was sent and the OP's reason (the back channel's, so not the browser's)", async () => {
+    await expectLoginFails({ status: 400, body: { error: 'invalid_redirect_uri', error_description: 'redirect_uri not registered' } }, 502, 'ERR_PAR_FAILED')
+    const { message } = stack.errors.at(-1)!
+    expect(message).toContain('error=invalid_redirect_uri, saying "redirect_uri not registered"')
+    expect(message).toContain(`client_id=hostile-client, redirect_uri=${stack.baseURL}/callback, client authentication client_secret_basic`)
+  })
+
+  test("the OP's reason is sanitised for the message: no markup, quotes or control characters, at most 200 characters", async () => {
+    const description = `<script>alert("x")</script>\u0000\n${'y'.repeat(300)}`
+    await expectLoginFails({ status: 400, body: { error: 'invalid_request', error_description: description } }, 502, 'ERR_PAR_FAILED')
+    const { message, errorDescription } = stack.errors.at(-1)!
+    expect(message).not.toMatch(/[<>\u0000\n]|"x"/)
+    expect(message).toContain('...')
+    expect(message.length).toBeLessThan(600)
+    expect(errorDescription).toBe(description)
   })
 
   test("a body that is not JSON is not quoted into the error message (no OP-sent markup in messages)", async () => {
@@ -65,8 +85,12 @@ describe('refused PAR responses', () => {
     expect(elapsed).toBeLessThan(HTTP_TIMEOUT + 3000)
   })
 
-  test('a PAR endpoint that drops the connection -> 502 ERR_OP_UNREACHABLE', async () => {
+  test('a PAR endpoint that drops the connection -> 502 ERR_OP_UNREACHABLE, with no address in the message', async () => {
     await expectLoginFails({ reset: true }, 502, 'ERR_OP_UNREACHABLE')
+    const { message, cause } = stack.errors.at(-1)!
+    expect(message).toContain('(connection closed by the other side)')
+    expect(message).not.toContain(new URL(stack.op.issuer).port)
+    expect(cause).toBeDefined()
   })
 
   test('after a PAR failure the next login works (nothing bad is cached)', async () => {

@@ -146,14 +146,31 @@ describe.each(EXPRESS_VERSIONS)('instances isolated by name (%s)', (_version, ex
     expect((await json(browser, '/staff/me')).authenticated).toBe(true)
   })
 
-  test('pending logins of both instances in one session complete in either order', async () => {
+  test('a login pending at one instance while the other completes must start again (it could have been planted), then completes', async () => {
     const browser = new TestBrowser()
     const staffCallback = await authorize(browser, '/staff/login', '/staff/callback')
     const shopCallback = await authorize(browser, '/shop/login', '/shop/callback')
     expect((await browser.request(shopCallback)).status).toBe(302)
-    expect((await browser.request(staffCallback)).status).toBe(302)
+    // Carried into the new session, the staff login may only return to its page, and nobody is
+    // logged in at the staff instance: redeeming it could log this browser in as someone else.
+    const carried = await browser.request(staffCallback)
+    expect(carried.status).toBe(400)
+    expect(JSON.parse(carried.body).code).toBe('ERR_LOGIN_NOT_PENDING')
+    await logIn(browser, 'staff')
     expect((await json(browser, '/staff/me')).iss).toBe(staffOP.issuer)
     expect((await json(browser, '/shop/me')).iss).toBe(shopOP.issuer)
+  })
+
+  test('pending logins of both instances in one session: each callback finds only its own', async () => {
+    const browser = new TestBrowser()
+    await authorize(browser, '/staff/login', '/staff/callback')
+    await authorize(browser, '/shop/login', '/shop/callback')
+    const pending = (await new Promise<Record<string, { expressPar?: Record<string, { pending?: object }> }>>((resolve, reject) =>
+      store.all((err, all) => (err ? reject(err) : resolve((all ?? {}) as never))),
+    ))
+    const mine = Object.values(pending).find((s) => s.expressPar?.staff?.pending && s.expressPar?.shop?.pending)
+    expect(Object.keys(mine!.expressPar!.staff!.pending!)).toHaveLength(1)
+    expect(Object.keys(mine!.expressPar!.shop!.pending!)).toHaveLength(1)
   })
 
   test('two clients of one OP at the root: requiresAuth({ name }) checks the named one', async () => {

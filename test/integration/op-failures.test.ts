@@ -57,6 +57,21 @@ describe.each(EXPRESS_VERSIONS)('OP failures (%s)', (_name, express) => {
     }
   })
 
+  test("a redirect_uri the OP does not know: the message says which was sent and the OP's reason", async () => {
+    const stack = await startStack({ express, client: { redirect_uris: ['https://elsewhere.example/callback'] } })
+    try {
+      const answer = await stack.browser().request(`${stack.baseURL}/login`)
+      expect(answer.status).toBe(502)
+      const { code, message } = JSON.parse(answer.body)
+      expect(code).toBe('ERR_PAR_FAILED')
+      expect(message).toContain(`redirect_uri=${stack.baseURL}/callback`)
+      expect(message).toContain(`saying "${stack.errors[0]!.errorDescription}"`)
+      expect(stack.errors[0]!.errorDescription).toMatch(/redirect_uri/)
+    } finally {
+      await stack.close()
+    }
+  })
+
   test('an OP without a PAR endpoint is a clear error that says so', async () => {
     const stack = await startStack({
       express,

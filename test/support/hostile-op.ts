@@ -23,6 +23,12 @@ export interface Answer {
   headers?: Record<string, string>
   hang?: boolean
   reset?: boolean
+  /** Answer only after this many milliseconds. */
+  delay?: number
+  /** Send the status, headers and first byte at once, the rest of the body this many milliseconds later. */
+  slowBody?: number
+  /** Stream the body in chunks without a Content-Length. */
+  chunked?: boolean
 }
 
 export interface LoggedRequest {
@@ -95,7 +101,12 @@ export const PATHS = {
 } as const
 
 function isAnswer(value: unknown): value is Answer {
-  return typeof value === 'object' && value !== null && ('status' in value || 'hang' in value || 'reset' in value || 'headers' in value) && !('keys' in value)
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    ['status', 'hang', 'reset', 'headers', 'delay', 'slowBody', 'chunked'].some((key) => key in value) &&
+    !('keys' in value)
+  )
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -237,6 +248,7 @@ export async function startHostileOP(): Promise<HostileOP> {
       }
       op.requests.push(request)
       const reply = await answer(request)
+      if (reply.delay) await new Promise((resolve) => setTimeout(resolve, reply.delay))
       if (reply.reset) {
         req.socket.destroy()
         return
@@ -248,8 +260,19 @@ export async function startHostileOP(): Promise<HostileOP> {
       }
       const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body)
       const contentType = typeof reply.body === 'string' ? 'text/html' : 'application/json'
-      res.writeHead(reply.status ?? 200, { 'content-type': contentType, 'cache-control': 'no-store', ...reply.headers })
-      res.end(text)
+      const length = reply.chunked || reply.slowBody !== undefined ? {} : { 'content-length': String(Buffer.byteLength(text)) }
+      res.writeHead(reply.status ?? 200, { 'content-type': contentType, 'cache-control': 'no-store', ...length, ...reply.headers })
+      if (reply.slowBody !== undefined) {
+        hanging.add(res)
+        res.on('close', () => hanging.delete(res))
+        res.write(text.slice(0, 1))
+        setTimeout(() => res.end(text.slice(1)), reply.slowBody).unref()
+      } else if (reply.chunked) {
+        for (let at = 0; at < text.length; at += 65536) res.write(text.slice(at, at + 65536))
+        res.end()
+      } else {
+        res.end(text)
+      }
     })().catch((err: unknown) => {
       res.writeHead(599, { 'content-type': 'text/plain' })
       res.end(`hostile OP failed: ${String(err)}`)

@@ -67,6 +67,17 @@ export async function startHostileStack(
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), claims: req.oidc.idTokenClaims ?? null, token: req.oidc.accessToken ?? null })
   })
+  // What an app would read from req.oidc.user, beyond its JSON (a prototype does not show in JSON).
+  app.get('/user', (req, res) => {
+    const user = req.oidc.user as Record<string, unknown> | undefined
+    if (!user) return void res.json(null)
+    res.json({
+      keys: Object.keys(user),
+      prototypeIsObject: Object.getPrototypeOf(user) === Object.prototype,
+      isAdmin: user.isAdmin ?? null,
+      claimKeys: Object.keys(req.oidc.idTokenClaims!),
+    })
+  })
   options.appRoutes?.(app)
   app.use((err: ExpressParError, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     errors.push(err)

@@ -20,3 +20,42 @@ test("a JSON parser's message, which quotes the body, is left out", () => {
   expect(err.message).toContain('failed to parse')
   expect(err.message).not.toContain('secret-body')
 })
+
+describe('network errors name no address in the message; it stays in cause', () => {
+  const refused = () =>
+    new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 10.0.3.7:8443'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: '10.0.3.7', port: 8443 }) })
+  const tls = () =>
+    new TypeError('fetch failed', {
+      cause: Object.assign(new Error("Hostname/IP does not match certificate's altnames: Host: op.internal.corp. is not in the cert's altnames: DNS:op.example.com"), {
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      }),
+    })
+  // openid-client wraps what fetch throws once more.
+  const wrapped = (err: Error) => new Error('something went wrong', { cause: err })
+
+  test.each([
+    ['discovery', 'ERR_DISCOVERY_FAILED'],
+    ['par', 'ERR_OP_UNREACHABLE'],
+    ['token', 'ERR_OP_UNREACHABLE'],
+    ['jwks', 'ERR_OP_UNREACHABLE'],
+  ] as const)('connection refused during %s -> %s', (step, code) => {
+    const cause = wrapped(refused())
+    const err = opError(cause, step, 1000)
+    expect(err.code).toBe(code)
+    expect(err.message).toContain('connection refused')
+    expect(err.message).not.toMatch(/10\.0\.3\.7|8443|ECONNREFUSED|fetch failed/)
+    expect(err.cause).toBe(cause)
+  })
+
+  test('a TLS failure names its code, not the hosts', () => {
+    const err = opError(wrapped(tls()), 'discovery', 1000)
+    expect(err.message).toContain('TLS handshake refused (ERR_TLS_CERT_ALTNAME_INVALID)')
+    expect(err.message).not.toMatch(/internal\.corp|example\.com/)
+  })
+})
+
+test('a timeout anywhere in the cause chain is ERR_OP_TIMEOUT (a body that outlasts httpTimeout sits two levels down)', () => {
+  const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError')
+  const err = opError(new Error('parsing error occured', { cause: new Error('failed to parse "response" body as JSON', { cause: timeout }) }), 'token', 1000)
+  expect(err.code).toBe('ERR_OP_TIMEOUT')
+})
