@@ -10,10 +10,24 @@ import type { Config } from '../config/options.js'
 import { parError } from '../errors.js'
 import { opError } from './op-errors.js'
 import { checkRequestObjects } from './request-object.js'
+import { attachDPoPNonces, checkDPoPAgainstOP, DPoPNonces } from './dpop.js'
+import { mtlsAgent, mtlsFetch } from './mtls.js'
+import { checkProfileAgainstOP } from '../config/profile.js'
 
 export type OpConfiguration = client.Configuration
 
-async function discover(config: Config, authentication: ClientAuthentication): Promise<OpConfiguration> {
+/**
+ * How openid-client reaches the OP (and, through `req.oidc.fetch()`, resource servers): Node's
+ * fetch, or undici's with the client certificate for mTLS, observed for DPoP nonces when DPoP is
+ * on. `undefined` keeps openid-client's default.
+ */
+function transport(config: Config, nonces: DPoPNonces | undefined): client.CustomFetch | undefined {
+  const base = config.mtls ? mtlsFetch(mtlsAgent(config.mtls)) : undefined
+  if (!nonces) return base
+  return nonces.observe(base ?? ((url, options) => fetch(url, options as RequestInit)))
+}
+
+async function discover(config: Config, authentication: ClientAuthentication, fetch: client.CustomFetch | undefined, nonces: DPoPNonces | undefined): Promise<OpConfiguration> {
   const execute = [client.enableNonRepudiationChecks]
   if (config.allowInsecureRequests) execute.push(client.allowInsecureRequests)
   let configuration: OpConfiguration
@@ -21,9 +35,14 @@ async function discover(config: Config, authentication: ClientAuthentication): P
     configuration = await client.discovery(
       config.issuer,
       config.clientID,
-      { client_secret: config.clientSecret, [client.clockTolerance]: config.clockTolerance },
+      {
+        client_secret: config.clientSecret,
+        [client.clockTolerance]: config.clockTolerance,
+        // RFC 8705 §5: with a client certificate, the OP's mtls_endpoint_aliases when it has them.
+        ...(config.mtls && { use_mtls_endpoint_aliases: true }),
+      },
       authentication.clientAuth,
-      { execute, timeout: config.httpTimeout / 1000 },
+      { execute, timeout: config.httpTimeout / 1000, ...(fetch && { [client.customFetch]: fetch }) },
     )
   } catch (err) {
     throw opError(err, 'discovery', config.httpTimeout)
@@ -43,15 +62,20 @@ async function discover(config: Config, authentication: ClientAuthentication): P
   }
   await authentication.check(server)
   await checkRequestObjects(config.requestObjectKey, server)
+  if (config.dpop) checkDPoPAgainstOP(config.dpop, server)
+  if (config.profile) checkProfileAgainstOP(config.profile, server)
+  if (nonces) attachDPoPNonces(configuration, nonces)
   return configuration
 }
 
 /** Returns a function that resolves the OP configuration, discovering it on first use. */
 export function createOpClient(config: Config): () => Promise<OpConfiguration> {
   const authentication = createClientAuthentication(config.clientAuth)
+  const nonces = config.dpop ? new DPoPNonces() : undefined
+  const fetch = transport(config, nonces)
   let pending: Promise<OpConfiguration> | undefined
   return () => {
-    pending ??= discover(config, authentication).catch((err: unknown) => {
+    pending ??= discover(config, authentication, fetch, nonces).catch((err: unknown) => {
       pending = undefined
       throw err
     })

@@ -1,7 +1,8 @@
 /**
  * Starting a login (RFC 9126 PAR + RFC 7636 PKCE S256 + state + nonce):
- * fresh secrets -> (JAR, RFC 9101: wrap the parameters in a signed request object) -> push the
- * authorization request to the OP with client authentication ->
+ * fresh secrets (and, with DPoP, a fresh key pair) -> (JAR, RFC 9101: wrap the parameters in a
+ * signed request object) -> push the authorization request to the OP with client authentication
+ * (and a DPoP proof, which binds the code to the key: RFC 9449 §10.1) ->
  * record the pending login in the session -> save -> redirect with only client_id + request_uri.
  */
 
@@ -13,6 +14,7 @@ import { parError } from '../errors.js'
 import { opError } from '../op/op-errors.js'
 import { single, rawQuery } from '../http/query.js'
 import { requestObjectParameters } from '../op/request-object.js'
+import { dpopOptions, newDPoPKey } from '../op/dpop.js'
 import { safeReturnTo } from '../http/return-to.js'
 import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
@@ -38,6 +40,7 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
   const codeVerifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
   const nonce = client.randomNonce()
+  const dpopKey = config.dpop && (await newDPoPKey(config.dpop)) // one key per login, never reused
   const parameters: Record<string, string> = {
     ...(config.authorizationParams as Record<string, string>),
     ...(Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)) as Record<string, string>),
@@ -52,14 +55,14 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
   let authorizationUrl: URL
   try {
     const pushed = config.requestObjectKey ? await requestObjectParameters(op, config.requestObjectKey, parameters) : parameters
-    authorizationUrl = await client.buildAuthorizationUrlWithPAR(op, pushed)
+    authorizationUrl = await client.buildAuthorizationUrlWithPAR(op, pushed, await dpopOptions(op, dpopKey))
   } catch (err) {
     throw opError(err, 'par', config.httpTimeout)
   }
 
   const maxAge = parameters.max_age === undefined ? undefined : Number(parameters.max_age)
   const instance = ensureInstanceState(req.session, config.name)
-  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge })
+  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge, dpopKey })
   boundPreLoginSession(req)
   try {
     await saveSession(req)
