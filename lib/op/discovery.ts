@@ -27,6 +27,30 @@ function transport(config: Config, nonces: DPoPNonces | undefined): client.Custo
   return nonces.observe(base ?? ((url, options) => fetch(url, options as RequestInit)))
 }
 
+/** The endpoints express-par calls or sends the browser to. */
+const ENDPOINTS = ['authorization_endpoint', 'pushed_authorization_request_endpoint', 'token_endpoint', 'jwks_uri'] as const
+
+/**
+ * Without `allowInsecureRequests`, every endpoint the OP's metadata names must be https:
+ * openid-client would refuse an http: one only when it is first called; this names it at once.
+ */
+function checkHttpsEndpoints(config: Config, server: client.ServerMetadata): void {
+  if (config.allowInsecureRequests) return
+  const aliases = config.mtls ? (server.mtls_endpoint_aliases ?? {}) : {}
+  const named: Array<[string, unknown]> = [
+    ...ENDPOINTS.map((name): [string, unknown] => [name, server[name]]),
+    ...Object.entries(aliases).map(([name, value]): [string, unknown] => [`mtls_endpoint_aliases.${name}`, value]),
+  ]
+  for (const [name, value] of named) {
+    if (typeof value === 'string' && !value.startsWith('https:')) {
+      throw parError(
+        'ERR_DISCOVERY_FAILED',
+        `The OP's metadata at ${config.issuer.href} points ${name} at ${value.slice(0, 200)}, which is not https: codes, tokens and client credentials would cross the network in clear. Fix the OP's metadata (allowInsecureRequests is off).`,
+      )
+    }
+  }
+}
+
 async function discover(config: Config, authentication: ClientAuthentication, fetch: client.CustomFetch | undefined, nonces: DPoPNonces | undefined): Promise<OpConfiguration> {
   const execute = [client.enableNonRepudiationChecks]
   if (config.allowInsecureRequests) execute.push(client.allowInsecureRequests)
@@ -54,6 +78,7 @@ async function discover(config: Config, authentication: ClientAuthentication, fe
     )
   }
   const server = configuration.serverMetadata()
+  checkHttpsEndpoints(config, server)
   if (!server.jwks_uri) {
     throw parError(
       'ERR_DISCOVERY_FAILED',
