@@ -75,6 +75,9 @@ export async function startHostileStack(options: HostileStackOptions = {}): Prom
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), claims: req.oidc.idTokenClaims ?? null, token: req.oidc.accessToken ?? null })
   })
+  app.get('/fetch', (req, res, next) => {
+    req.oidc.fetch(String(req.query.url)).then(async (answer) => res.status(answer.status).send(await answer.text()), next)
+  })
   app.get('/refresh', (req, res, next) => {
     req.oidc.accessToken!.refresh().then((token) => res.json({ token_type: token.token_type }), next)
   })
