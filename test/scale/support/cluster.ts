@@ -71,7 +71,18 @@ async function closeServer(server: http.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 }
 
-export async function startCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /** Merged over every instance's auth() options. */
+  auth?: Record<string, unknown>
+  /** Merged over the OP's client registration. */
+  client?: Record<string, unknown>
+  /** oidc-provider features merged over the local OP's. */
+  opFeatures?: Record<string, unknown>
+  /** Koa middleware run at the OP before its routes. */
+  opMiddleware?: Array<(ctx: any, next: () => Promise<void>) => Promise<void>> // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const redis = await startRedisServer()
   const instances = new Map<InstanceName, Instance>()
   const redisErrors: Error[] = []
@@ -99,12 +110,14 @@ export async function startCluster(): Promise<Cluster> {
     balancer = await startBalancer(urls)
     const publicURL = balancer.url
     op = await startLocalOP({
-      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${publicURL}/callback`], post_logout_redirect_uris: [`${publicURL}/`] }],
+      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${publicURL}/callback`], post_logout_redirect_uris: [`${publicURL}/`], ...options.client }],
+      features: options.opFeatures,
+      middleware: options.opMiddleware,
     })
     for (const [name, instance] of instances) {
       instance.redis = await connectRedisStore(redis.url, { onError: (err) => redisErrors.push(err), prefix: 'scale:sess:' })
       const app = createApp({
-        auth: { issuerBaseURL: op.issuer, baseURL: publicURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, allowInsecureRequests: true },
+        auth: { issuerBaseURL: op.issuer, baseURL: publicURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, allowInsecureRequests: true, ...options.auth },
         sessionSecret: SESSION_SECRET,
         sessionStore: instance.redis.store,
       })
