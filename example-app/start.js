@@ -2,6 +2,8 @@
 // real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set. Sessions live in
 // memory, or in Redis when REDIS_URL is set (needed as soon as more than one instance runs).
 // `npm start -- --jar` (or EXAMPLE_JAR=1): JAR + private_key_jwt against the local OP, see jar-mode.js.
+// `npm start -- --fapi` (or EXAMPLE_FAPI=1): private_key_jwt + DPoP against the local OP in its
+// FAPI 2.0 configuration, see fapi-mode.js.
 // With a real tenant, SIGNING_KEY (a PEM from `npx express-par keygen`, with SIGNING_ALG) replaces
 // CLIENT_SECRET: private_key_jwt and JAR with that key.
 import { createApp } from './app.js'
@@ -11,6 +13,7 @@ import { startExample } from './stack.js'
 const port = Number(process.env.PORT ?? 3000)
 const env = process.env
 const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
+const fapi = process.argv.includes('--fapi') || env.EXAMPLE_FAPI === '1'
 
 async function redisSessionStore() {
   if (!env.REDIS_URL) return undefined
@@ -40,8 +43,15 @@ async function withRealTenant(sessionStore) {
 }
 
 async function withLocalOP(sessionStore) {
-  const example = await startExample({ jar, appPort: port, opPort: Number(env.OP_PORT ?? 3001), sessionSecret: env.SESSION_SECRET, sessionStore })
-  console.log(jar ? `Local OP (PAR and signed request objects required, private_key_jwt client) at ${example.issuer}` : `Local OP (PAR required) at ${example.issuer}`)
+  const example = await startExample({ jar, fapi, appPort: port, opPort: Number(env.OP_PORT ?? 3001), sessionSecret: env.SESSION_SECRET, sessionStore })
+  console.log(
+    fapi
+      ? `Local OP in the FAPI 2.0 configuration (PAR, PS256, DPoP-bound tokens with server nonces; private_key_jwt + DPoP client) at ${example.issuer}`
+      : jar
+        ? `Local OP (PAR and signed request objects required, private_key_jwt client) at ${example.issuer}`
+        : `Local OP (PAR required) at ${example.issuer}`,
+  )
+  if (fapi) console.log("(Over http://localhost, so no certificate warnings: profile 'fapi2-security' needs https, see example-app/fapi-mode.js.)")
   console.log(`\nexpress-par example app: open ${example.baseURL}`)
   console.log(`Log in as "${DEMO_USER}" with any password.\n`)
 }
