@@ -66,11 +66,25 @@ function cryptoAlg(alg: string): string {
   return alg === 'EdDSA' ? 'Ed25519' : alg
 }
 
+/** The key pair of a record made in this request: the PAR proof needs no import of what was just exported. */
+const madeHere = new WeakMap<DPoPKeyRecord, CryptoKeyPair>()
+
 /** A new key pair for one login, made by openid-client and exported as JWK for the session. */
 export async function newDPoPKey(dpop: DPoPConfig): Promise<DPoPKeyRecord> {
-  const { privateKey, publicKey } = await client.randomDPoPKeyPair(cryptoAlg(dpop.alg), { extractable: true })
-  const [privateJwk, publicJwk] = await Promise.all([exportJWK(privateKey), exportJWK(publicKey)])
-  return { alg: dpop.alg, privateJwk, publicJwk }
+  const keyPair = await client.randomDPoPKeyPair(cryptoAlg(dpop.alg), { extractable: true })
+  const [privateJwk, publicJwk] = await Promise.all([exportJWK(keyPair.privateKey), exportJWK(keyPair.publicKey)])
+  const record = { alg: dpop.alg, privateJwk, publicJwk }
+  madeHere.set(record, keyPair)
+  return record
+}
+
+async function importKeyPair(record: DPoPKeyRecord): Promise<CryptoKeyPair> {
+  const alg = cryptoAlg(record.alg)
+  const [privateKey, publicKey] = (await Promise.all([
+    importJWK(record.privateJwk, alg, { extractable: false }),
+    importJWK(record.publicJwk, alg, { extractable: true }),
+  ])) as [CryptoKey, CryptoKey]
+  return { privateKey, publicKey }
 }
 
 const MAX_ORIGINS = 100
@@ -114,16 +128,12 @@ export function attachDPoPNonces(op: client.Configuration, nonces: DPoPNonces): 
 /** openid-client's options for a call with the login's DPoP key, or none without one. */
 export async function dpopOptions(op: client.Configuration, record: DPoPKeyRecord | undefined): Promise<{ DPoP?: client.DPoPHandle }> {
   if (record === undefined) return {}
-  const alg = cryptoAlg(record.alg)
-  const [privateKey, publicKey] = (await Promise.all([
-    importJWK(record.privateJwk, alg, { extractable: false }),
-    importJWK(record.publicJwk, alg, { extractable: true }),
-  ])) as [CryptoKey, CryptoKey]
+  const keyPair = madeHere.get(record) ?? (await importKeyPair(record))
   const nonces = nonceMemory.get(op)
   return {
     DPoP: client.getDPoPHandle(
       op,
-      { privateKey, publicKey },
+      keyPair,
       {
         [client.modifyAssertion]: (header, payload) => {
           // openid-client names Ed25519 proofs `Ed25519` (RFC 9864); OPs list them as EdDSA.
