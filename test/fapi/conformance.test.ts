@@ -131,6 +131,16 @@ describe.each(VARIANTS)('%s', (_name, variant) => {
       expect(message).toMatch(/signed with RS256; `profile: 'fapi2-security'` \(rule "algorithms"\) accepts only PS256, ES256, EdDSA/)
     })
 
+    test('an OP that signs ID tokens only with RS256 is refused at discovery (profile rule "algorithms")', async () => {
+      stack.op.bend.discovery = (m) => ({ ...m, id_token_signing_alg_values_supported: ['RS256'] })
+      await freshApp(async (app) => {
+        const page = await app.startLogin(app.browser())
+        expect({ status: page.status, code: JSON.parse(page.body).code }).toEqual({ status: 500, code: 'ERR_CONFIG_INVALID' })
+        expect(app.errors.at(-1)!.message).toMatch(/rule "algorithms": the OP at .* signs ID tokens only with RS256/)
+        expect(stack.op.count(PATHS.par)).toBe(0)
+      })
+    })
+
     test('aud as an array is accepted (FAPI2SPFinalClientTestValidAudAsArray)', async () => {
       stack.op.bend.idToken = withClaims((c) => ({ ...c, aud: [HOSTILE_CLIENT_ID] }))
       await expectLogin()

@@ -119,23 +119,25 @@ describe("profile: 'fapi2-security'", () => {
     expect(buildConfig({ ...fapi, profile: undefined }).clientAuth.key!.algs).toEqual(['PS256', 'RS256'])
   })
 
-  test.each<[string, string, Partial<AuthOptions>]>([
-    ['https', 'an http: issuer', { issuerBaseURL: 'http://op.example.com', allowInsecureRequests: true }],
-    ['https', 'an http: baseURL, even on loopback', { baseURL: 'http://localhost:3000' }],
-    ['https', 'allowInsecureRequests', { allowInsecureRequests: true }],
-    ['sender-constrained tokens', 'neither dpop nor mtls', { dpop: undefined }],
-    ['sender-constrained tokens', 'dpop: false', { dpop: false }],
-    ['client authentication', 'client_secret_basic', { clientAssertionSigningKey: undefined, clientSecret: 's' }],
-    ['client authentication', 'client_secret_post', { clientAssertionSigningKey: undefined, clientSecret: 's', clientAuthMethod: 'client_secret_post' }],
-    ['client authentication', 'client_secret_jwt', { clientAssertionSigningKey: undefined, clientSecret: 's', clientAuthMethod: 'client_secret_jwt' }],
-    ['client authentication', 'a client secret beside private_key_jwt', { clientSecret: 's' }],
-    ['algorithms', 'an RS256 client assertion', { clientAssertionSigningAlg: 'RS256' }],
-    ['algorithms', 'a P-384 key (ES384)', { clientAssertionSigningKey: p384Key }],
-    ['algorithms', 'a PS384 request object', { requestObjectSigningKey: rsaKey, requestObjectSigningAlg: 'PS384' }],
-    ['algorithms', 'an Ed25519 key named Ed25519 rather than EdDSA', { clientAssertionSigningKey: ed25519Key, clientAssertionSigningAlg: 'Ed25519' }],
-    ['key sizes', 'an RSA 1024-bit TLS client key', { mtls: pki.rsa1024Client }],
-  ])('refuses, naming the rule "%s": %s', (rule, _name, change) => {
-    expect(refusal({ ...fapi, ...change })).toContain(`\`profile: 'fapi2-security'\` (FAPI 2.0 Security Profile), rule "${rule}"`)
+  test.each<[string, string, Partial<AuthOptions>, string]>([
+    ['https', 'an http: issuer', { issuerBaseURL: 'http://op.example.com', allowInsecureRequests: true }, '`issuerBaseURL` must be an https: URL'],
+    ['https', 'an http: baseURL, even on loopback', { baseURL: 'http://localhost:3000' }, '`baseURL` must be an https: URL'],
+    ['https', 'allowInsecureRequests', { allowInsecureRequests: true }, '`allowInsecureRequests` would let'],
+    ['sender-constrained tokens', 'neither dpop nor mtls', { dpop: undefined }, 'set `dpop: true`'],
+    ['sender-constrained tokens', 'dpop: false', { dpop: false }, 'set `dpop: true`'],
+    ['client authentication', 'client_secret_basic', { clientAssertionSigningKey: undefined, clientSecret: 's' }, '`clientAuthMethod` is client_secret_basic'],
+    ['client authentication', 'client_secret_post', { clientAssertionSigningKey: undefined, clientSecret: 's', clientAuthMethod: 'client_secret_post' }, '`clientAuthMethod` is client_secret_post'],
+    ['client authentication', 'client_secret_jwt', { clientAssertionSigningKey: undefined, clientSecret: 's', clientAuthMethod: 'client_secret_jwt' }, '`clientAuthMethod` is client_secret_jwt'],
+    ['client authentication', 'a client secret beside private_key_jwt', { clientSecret: 's' }, '`clientSecret` is set'],
+    ['algorithms', 'an RS256 client assertion', { clientAssertionSigningAlg: 'RS256' }, 'signing with RS256'],
+    ['algorithms', 'a P-384 key (ES384)', { clientAssertionSigningKey: p384Key }, 'an EC P-384 key signing with ES384'],
+    ['algorithms', 'a PS384 request object', { requestObjectSigningKey: rsaKey, requestObjectSigningAlg: 'PS384' }, '`requestObjectSigningKey` is an RSA 2048-bit key signing with PS384'],
+    ['algorithms', 'an Ed25519 key named Ed25519 rather than EdDSA', { clientAssertionSigningKey: ed25519Key, clientAssertionSigningAlg: 'Ed25519' }, 'signing with Ed25519'],
+    ['key sizes', 'an RSA 1024-bit TLS client key', { mtls: pki.rsa1024Client }, 'an RSA 1024-bit key'],
+  ])('refuses, naming the rule "%s": %s', (rule, _name, change, detail) => {
+    const message = refusal({ ...fapi, ...change })
+    expect(message).toContain(`\`profile: 'fapi2-security'\` (FAPI 2.0 Security Profile), rule "${rule}": `)
+    expect(message).toContain(detail)
   })
 
   test('RSA keys under 2048 bits are refused with or without the profile (FAPI 2.0 key sizes, by default)', () => {
