@@ -4,9 +4,12 @@ import { fileURLToPath } from 'node:url'
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 
-/** One app process: `baseURL` once listening, then `configure()`, `storedSession(sid)`, `cpu()`, `stop()`. */
-export async function startApp(name, { execArgv = [] } = {}) {
-  const child = fork(here(`./apps/${name}.js`), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+/**
+ * One app process: `baseURL` once listening, then `configure()`, `storedSession(sid)`, `cpu()`,
+ * `stop()`. `script` names the file in apps/ when it is not `name` (one app, two configurations).
+ */
+export async function startApp(name, { execArgv = [], script = name } = {}) {
+  const child = fork(here(`./apps/${script}.js`), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const waiting = new Map()
   let nextId = 0
   const once = (type) =>

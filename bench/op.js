@@ -7,7 +7,7 @@ import { startLocalOP } from '../example-app/local-op.js'
 export const fetcherOf = (userAgent = '') => (userAgent.startsWith('express-openid-connect') ? 'express-openid-connect' : 'express-par')
 
 /**
- * @param {Array<{ name: string, baseURL: string, clientID: string, clientSecret: string }>} apps
+ * @param {Array<{ name: string, baseURL: string, clientID: string, clientSecret: string, dpop?: boolean }>} apps
  */
 export async function startBenchOP(apps) {
   // The JWKS path is read from the OP's own metadata once it is up; counting starts after that read.
@@ -29,7 +29,11 @@ export async function startBenchOP(apps) {
       client_secret: app.clientSecret,
       redirect_uris: [`${app.baseURL}/callback`],
       token_endpoint_auth_method: 'client_secret_basic',
+      ...(app.dpop && { dpop_bound_access_tokens: true }),
     })),
+    // DPoP on (for the DPoP configuration's client), without server nonces: what is measured is
+    // the proofs and the per-login key, not extra round trips.
+    features: { dPoP: { enabled: true } },
     middleware: [countFetches],
   })
   const metadata = await (await fetch(`${op.issuer}${paths.discovery}`)).json()

@@ -48,6 +48,17 @@ export function summarize({ options, first, timings, laterFetches, throughput, l
     loginMedian: { 'express-par / express-openid-connect': ratio(logins['express-par'].loginMedianMs, logins['express-openid-connect'].loginMedianMs) },
     callbackMedian: { 'express-par / express-openid-connect': ratio(logins['express-par'].callbackMedianMs, logins['express-openid-connect'].callbackMedianMs) },
   }
+  // What DPoP adds to a login: the DPoP configuration of express-par beside its secret-only one.
+  const dpopLogins = logins['express-par-dpop']
+  if (dpopLogins) {
+    const s = first['express-par-dpop'].sizes
+    sessionBytes['express-par-dpop'] = { before: size(s.before), pending: size(s.pending), after: size(s.after) }
+    ratios.dpop = {
+      'loginMedian dpop / secret-only': ratio(dpopLogins.loginMedianMs, logins['express-par'].loginMedianMs),
+      'callbackMedian dpop / secret-only': ratio(dpopLogins.callbackMedianMs, logins['express-par'].callbackMedianMs),
+      'cpuPerLogin dpop / secret-only': ratio(dpopLogins.cpuMicrosPerLogin, logins['express-par'].cpuMicrosPerLogin),
+    }
+  }
   const par = sessionBytes['express-par']
   const later = laterFetches['express-par']
   const targets = [
@@ -90,6 +101,15 @@ export function printReport(results) {
   lines.push(row(`OP fetches, next ${results.options.logins} logins`, APPS.map((n) => fetches(opFetches[n]?.laterLogins))))
   const bytes = (s) => (s ? `${s.storedBytes} stored + ${s.cookieBytes} cookie` : undefined)
   for (const phase of ['before', 'pending', 'after']) lines.push(row(`session bytes ${phase} login`, APPS.map((n) => bytes(sb[n][phase]))))
+  const dpop = logins['express-par-dpop']
+  if (dpop) {
+    lines.push('')
+    lines.push(row('', ['express-par', 'express-par-dpop']))
+    lines.push(row('/login median ms', [logins['express-par'].loginMedianMs, dpop.loginMedianMs]))
+    lines.push(row('/callback median ms', [logins['express-par'].callbackMedianMs, dpop.callbackMedianMs]))
+    lines.push(row('app µs CPU per login (both routes)', [logins['express-par'].cpuMicrosPerLogin, dpop.cpuMicrosPerLogin]))
+    for (const phase of ['pending', 'after']) lines.push(row(`session bytes ${phase} login`, ['express-par', 'express-par-dpop'].map((n) => bytes(sb[n][phase]))))
+  }
   lines.push('')
   for (const [what, pairs] of Object.entries(results.ratios)) for (const [pair, value] of Object.entries(pairs)) lines.push(`${what}: ${pair} = ${value}`)
   lines.push('')

@@ -1,6 +1,7 @@
 // `npm run bench`: express-par beside express-openid-connect (v3, PAR + code flow) and a bare
 // express-session app (the limit), each in its own process, against one in-process oidc-provider
-// that requires PAR. See README "Performance". Knobs (environment): BENCH_LOGINS (100),
+// that requires PAR; and express-par's DPoP configuration (`express-par-dpop`, logins only) beside
+// its secret-only one. See README "Performance". Knobs (environment): BENCH_LOGINS (100),
 // BENCH_ROUNDS (4), BENCH_SECONDS (5), BENCH_WARMUP (2), BENCH_CONNECTIONS (32),
 // BENCH_CPU_PROF (comma-separated app names to run under node --cpu-prof).
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -32,26 +33,32 @@ const log = (line) => process.stderr.write(`${line}\n`)
 /** Protocol-level ID token claims, dropped from the bare app's copy of the user (it serves claims as-is). */
 const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti'])
 
+/** The apps whose protected route is loaded. */
 const NAMES = ['express-par', 'express-openid-connect', 'bare']
-const LOGIN_APPS = ['express-par', 'express-openid-connect']
+const LOGIN_APPS = ['express-par', 'express-openid-connect', 'express-par-dpop']
+/** Every app process: the DPoP configuration runs apps/express-par.js with `dpop: true`. */
+const PROCESSES = { 'express-par': 'express-par', 'express-openid-connect': 'express-openid-connect', bare: 'bare', 'express-par-dpop': 'express-par' }
+const EXTRA_SETUP = { 'express-par-dpop': { dpop: true } }
 
 const loadBefore = os.loadavg()
 const apps = Object.fromEntries(
   await Promise.all(
-    NAMES.map(async (name) => {
+    Object.entries(PROCESSES).map(async ([name, script]) => {
       const execArgv = profiled.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}profiles`] : []
-      return [name, await startApp(name, { execArgv })]
+      return [name, await startApp(name, { execArgv, script })]
     }),
   ),
 )
 const clients = Object.fromEntries(LOGIN_APPS.map((name) => [name, { clientID: `bench-${name}`, clientSecret: `bench-secret-${name}-0123456789abcdef` }]))
-const op = await startBenchOP(LOGIN_APPS.map((name) => ({ name, baseURL: apps[name].baseURL, ...clients[name] })))
+const op = await startBenchOP(LOGIN_APPS.map((name) => ({ name, baseURL: apps[name].baseURL, ...clients[name], ...EXTRA_SETUP[name] })))
 
 try {
-  await Promise.all(NAMES.map((name) => apps[name].configure({ issuer: op.issuer, ...(clients[name] ?? { clientID: 'none', clientSecret: 'none' }) })))
+  await Promise.all(
+    Object.keys(PROCESSES).map((name) => apps[name].configure({ issuer: op.issuer, ...(clients[name] ?? { clientID: 'none', clientSecret: 'none' }), ...EXTRA_SETUP[name] })),
+  )
 
   // First login per app, alone: sizes, and the discovery/JWKS fetches a cold start needs.
-  const browsers = Object.fromEntries(NAMES.map((name) => [name, new Browser()]))
+  const browsers = Object.fromEntries(Object.keys(PROCESSES).map((name) => [name, new Browser()]))
   const first = {}
   for (const name of LOGIN_APPS) {
     const before = op.fetches(name)
@@ -61,12 +68,12 @@ try {
     log(`${name}: first login ok (login ${result.loginMs.toFixed(1)} ms, callback ${result.callbackMs.toFixed(1)} ms)`)
   }
 
-  // Then many logins, the two apps alternating, each with a fresh app session.
+  // Then many logins, the apps taking turns (in a rotating order), each with a fresh app session.
   const timings = Object.fromEntries(LOGIN_APPS.map((name) => [name, { loginMs: [], callbackMs: [] }]))
   const fetchesBefore = Object.fromEntries(LOGIN_APPS.map((name) => [name, op.fetches(name)]))
   const cpuBefore = Object.fromEntries(await Promise.all(LOGIN_APPS.map(async (name) => [name, await apps[name].cpu()])))
   for (let i = 0; i < options.logins; i++) {
-    const order = i % 2 ? [...LOGIN_APPS].reverse() : LOGIN_APPS
+    const order = LOGIN_APPS.map((_, k) => LOGIN_APPS[(k + i) % LOGIN_APPS.length])
     for (const name of order) {
       const { loginMs, callbackMs } = await loginOnce(apps[name], browsers[name])
       timings[name].loginMs.push(loginMs)
@@ -125,6 +132,6 @@ try {
   await writeFile(`${resultsDir}latest.json`, `${JSON.stringify(results, null, 2)}\n`)
   log(`written ${resultsDir}latest.json`)
 } finally {
-  await Promise.all(NAMES.map((name) => apps[name].stop()))
+  await Promise.all(Object.keys(PROCESSES).map((name) => apps[name].stop()))
   await op.close()
 }

@@ -110,8 +110,10 @@ export function createApp({
   app.use(auth(authOptions))
 
   app.get('/', (req, res) => {
+    const tokenType = req.oidc.accessToken?.token_type
     const body = req.oidc.isAuthenticated()
       ? `<p>Logged in as <strong>${escapeHTML(req.oidc.user.name ?? req.oidc.user.sub)}</strong>.</p>
+         ${tokenType === 'dpop' ? '<p id="token-type">Access token: DPoP-bound (RFC 9449), to a key pair made for this login.</p>' : ''}
          <p><a href="/profile">Profile</a> · <a href="/logout">Log out</a></p>`
       : `<p>You are not logged in.</p><p><a id="login" href="/login?returnTo=%2Fprofile">Log in</a></p>`
     res.send(page('express-par example', body))

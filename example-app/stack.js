@@ -2,6 +2,7 @@
 // (start.js) and the end-to-end tests (test/e2e/) both start it through startExample().
 import http from 'node:http'
 import { createApp } from './app.js'
+import { fapiSetup } from './fapi-mode.js'
 import { jarSetup } from './jar-mode.js'
 import { startLocalOP } from './local-op.js'
 
@@ -41,6 +42,7 @@ function secretSetup({ baseURL, clientID }) {
  *
  * @param {object} [options]
  * @param {boolean} [options.jar] JAR + private_key_jwt (see jar-mode.js) instead of a client secret
+ * @param {boolean} [options.fapi] the FAPI 2.0 configuration: private_key_jwt + DPoP against a FAPI 2.0 OP (see fapi-mode.js)
  * @param {string} [options.appHost] host the app listens on and its baseURL names; default localhost
  * @param {number} [options.appPort] default 0 (a free port)
  * @param {string} [options.opHost] host the OP listens on and its issuer names; default localhost
@@ -52,13 +54,13 @@ function secretSetup({ baseURL, clientID }) {
  * @param {(err: Error) => void} [options.log] where the app's server errors go (default console.error)
  * @returns {Promise<{ baseURL: string, issuer: string, op: Awaited<ReturnType<typeof startLocalOP>>, server: http.Server, close: () => Promise<void> }>}
  */
-export async function startExample({ jar = false, appHost = 'localhost', appPort = 0, opHost = 'localhost', opPort = 0, auth = {}, client = {}, sessionSecret, sessionStore, log } = {}) {
+export async function startExample({ jar = false, fapi = false, appHost = 'localhost', appPort = 0, opHost = 'localhost', opPort = 0, auth = {}, client = {}, sessionSecret, sessionStore, log } = {}) {
   const server = http.createServer()
   const baseURL = `http://${appHost}:${await listen(server, appPort, appHost)}`
   let op
   let setup
   try {
-    setup = await (jar ? jarSetup : secretSetup)({ baseURL, clientID: CLIENT_ID })
+    setup = await (fapi ? fapiSetup : jar ? jarSetup : secretSetup)({ baseURL, clientID: CLIENT_ID })
     op = await startLocalOP({
       host: opHost,
       port: opPort,

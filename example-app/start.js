@@ -4,6 +4,8 @@
 // instance runs, all with the same SESSION_SECRET). The local demo makes a random session secret
 // when SESSION_SECRET is unset: its sessions end when it stops.
 // `npm start -- --jar` (or EXAMPLE_JAR=1): JAR + private_key_jwt against the local OP, see jar-mode.js.
+// `npm start -- --fapi` (or EXAMPLE_FAPI=1): private_key_jwt + DPoP against the local OP in its
+// FAPI 2.0 configuration, see fapi-mode.js.
 // With a real tenant, SIGNING_KEY (a PEM from `npx express-par keygen`, with SIGNING_ALG) replaces
 // CLIENT_SECRET: private_key_jwt and JAR with that key.
 import { createApp } from './app.js'
@@ -16,6 +18,7 @@ const port = Number(process.env.PORT ?? 3000)
 const opPort = Number(process.env.OP_PORT ?? 3001)
 const env = process.env
 const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
+const fapi = process.argv.includes('--fapi') || env.EXAMPLE_FAPI === '1'
 
 /** With REDIS_URL: sessions and coordination (one-time callbacks, single-flight refreshes) in Redis. */
 async function redisSharing() {
@@ -50,13 +53,21 @@ async function withRealTenant({ sessionStore, coordination }) {
 async function withLocalOP({ sessionStore, coordination }) {
   const example = await startExample({
     jar,
+    fapi,
     appPort: port,
     opPort,
     sessionSecret: env.SESSION_SECRET,
     sessionStore,
     auth: coordination ? { coordination } : {},
   })
-  console.log(jar ? `Local OP (PAR and signed request objects required, private_key_jwt client) at ${example.issuer}` : `Local OP (PAR required) at ${example.issuer}`)
+  console.log(
+    fapi
+      ? `Local OP in the FAPI 2.0 configuration (PAR, PS256, DPoP-bound tokens with server nonces; private_key_jwt + DPoP client) at ${example.issuer}`
+      : jar
+        ? `Local OP (PAR and signed request objects required, private_key_jwt client) at ${example.issuer}`
+        : `Local OP (PAR required) at ${example.issuer}`,
+  )
+  if (fapi) console.log("(Over http://localhost, so no certificate warnings: profile 'fapi2-security' needs https, see example-app/fapi-mode.js.)")
   console.log(`\nexpress-par example app: open ${example.baseURL}`)
   console.log(`Log in as "${DEMO_USER}" with any password.\n`)
 }

@@ -53,6 +53,8 @@ export const ERROR_STATUS = {
   ERR_TOKEN_RESPONSE_INVALID: 502,
   /** The ID token failed validation: signature, issuer, audience, nonce, timestamps. */
   ERR_ID_TOKEN_INVALID: 502,
+  /** DPoP is on, but the OP answered the token or refresh request with a token that is not DPoP-bound (`token_type` other than DPoP). */
+  ERR_DPOP_DOWNGRADE: 502,
 
   /** `idpLogout` is on but the OP advertises no `end_session_endpoint` (the local session did end). */
   ERR_IDP_LOGOUT_UNSUPPORTED: 502,

@@ -4,6 +4,8 @@ import { createClientAuthentication } from './op/client-auth.js'
 import { createOpClient, type OpConfiguration } from './op/discovery.js'
 import { createOpFetch, type OpFetch } from './op/http.js'
 import { createOpJwks, type OpJwks } from './op/jwks.js'
+import { DPoPNonces } from './op/dpop.js'
+import { mtlsAgent, mtlsFetch } from './op/mtls.js'
 import { CoordinationClient } from './session/coordination.js'
 
 /** What the route handlers share for one `auth()` instance. */
@@ -13,6 +15,10 @@ export interface Runtime {
   readonly op: () => Promise<OpConfiguration>
   /** Every request to the OP goes through it: `httpTimeout` for the whole answer, a 1 MB cap (see `op/http.ts`). */
   readonly opFetch: OpFetch
+  /** What `req.oidc.fetch()` sends through: the same transport (client certificate, DPoP nonces), no cap. */
+  readonly resourceFetch: OpFetch
+  /** The latest DPoP nonce of each server, when DPoP is on (see `op/dpop.ts`). */
+  readonly dpopNonces: DPoPNonces | undefined
   /** The OP's signing keys, with the one refetch policy for every JWT the OP signs (see `op/jwks.ts`). */
   readonly jwks: OpJwks
   /** Client authentication at the PAR and token endpoints (openid-client's, settled against the OP's metadata). */
@@ -25,9 +31,14 @@ export interface Runtime {
 
 /** The runtime of one `auth()` instance. Nothing is fetched until the first login. */
 export function createRuntime(config: Config): Runtime {
-  const opFetch = createOpFetch({ timeoutMs: config.httpTimeout, allowInsecureRequests: config.allowInsecureRequests })
+  // Innermost the transport (undici with the client certificate for mTLS), then the OP's deadline
+  // and size cap, outermost the DPoP nonce memory, which only reads a header.
+  const transport: OpFetch = config.mtls ? mtlsFetch(mtlsAgent(config.mtls)) : (url, init) => fetch(url, init as RequestInit)
+  const dpopNonces = config.dpop ? new DPoPNonces() : undefined
+  const observed = (fetch: OpFetch) => (dpopNonces ? dpopNonces.observe(fetch) : fetch)
+  const opFetch = observed(createOpFetch({ timeoutMs: config.httpTimeout, allowInsecureRequests: config.allowInsecureRequests, transport }))
   const authentication = createClientAuthentication(config.clientAuth)
-  const discover = createOpClient(config, opFetch, authentication)
+  const discover = createOpClient(config, opFetch, authentication, dpopNonces)
   let discovered: OpConfiguration | undefined
   const op = async () => (discovered ??= await discover())
   const jwks = createOpJwks({ fetch: opFetch, jwksUri: async () => (await op()).serverMetadata().jwks_uri! })
@@ -35,6 +46,8 @@ export function createRuntime(config: Config): Runtime {
     config,
     op,
     opFetch,
+    resourceFetch: observed(transport),
+    dpopNonces,
     jwks,
     clientAuth: authentication.clientAuth,
     coordination: new CoordinationClient(config.coordination, config.name, config.httpTimeout),

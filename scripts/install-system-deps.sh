@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suites need: Chromium (end-to-end and interop tests), redis-server
-# (scale-out tests), and Glewlwyd with the sqlite3 tool (interop tests, a second OpenID Provider).
+# (scale-out tests), Glewlwyd with the sqlite3 tool (interop tests, a second OpenID Provider) and
+# openssl (the test certificates of the FAPI suite and the mTLS checks, made by test/support/pki.sh).
 # Installs only what is missing; needs root (as on CI) or sudo.
 set -euo pipefail
 need=()
@@ -9,6 +10,7 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 glewlwyd=0
 command -v glewlwyd >/dev/null 2>&1 || { need+=(glewlwyd dbconfig-no-thanks); glewlwyd=1; }
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive

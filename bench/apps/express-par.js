@@ -1,10 +1,11 @@
-// express-par, built (dist/) and imported by its package name, as an app would.
+// express-par, built (dist/) and imported by its package name, as an app would. Its DPoP
+// configuration (bench/run.js starts it as `express-par-dpop`) differs only in `dpop: true`.
 import express from 'express'
 import session, { MemoryStore } from 'express-session'
 import { auth, requiresAuth } from 'express-par'
 import { errorHandler, runChild } from './child.js'
 
-await runChild(async ({ baseURL, issuer, clientID, clientSecret }) => {
+await runChild(async ({ baseURL, issuer, clientID, clientSecret, dpop = false }) => {
   const store = new MemoryStore()
   const app = express()
   app.use(session({ secret: 'bench-session-secret', resave: false, saveUninitialized: false, store }))
@@ -17,6 +18,7 @@ await runChild(async ({ baseURL, issuer, clientID, clientSecret }) => {
       clientAuthMethod: 'client_secret_basic',
       authorizationParams: { scope: 'openid profile email' },
       allowInsecureRequests: true,
+      dpop,
     }),
   )
   app.get('/', (req, res) => res.send('home'))

@@ -1,5 +1,5 @@
 /**
- * `npx express-par keygen [--alg PS256] [--format pem|jwk] [--out FILE]`: a new private signing key
+ * `npx express-par keygen [--fapi] [--alg PS256] [--format pem|jwk] [--out FILE]`: a new private signing key
  * for `requestObjectSigningKey` / `clientAssertionSigningKey`, and its public JWK Set, ready to
  * paste into the OP's client registration (`jwks`). Keys come from jose.
  *
@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose'
 import { SIGNING_ALGS, type SigningAlg } from '../op/keys.js'
+import { FAPI2_ALGS } from '../config/profile.js'
 
 export type KeyFormat = 'pem' | 'jwk'
 
@@ -36,10 +37,11 @@ export interface GeneratedKey {
 /** Raised for a bad command line; `main` prints it with the usage. */
 export class UsageError extends Error {}
 
-export const USAGE = `Usage: npx express-par keygen [--alg ${SIGNING_ALGS.join('|')}] [--format pem|jwk] [--out FILE]
+export const USAGE = `Usage: npx express-par keygen [--fapi] [--alg ${SIGNING_ALGS.join('|')}] [--format pem|jwk] [--out FILE]
 
 Makes a new private signing key for express-par's requestObjectSigningKey (JAR) and
 clientAssertionSigningKey (private_key_jwt), and its public JWK Set for the OP's client registration.
+  --fapi    only the algorithms FAPI 2.0 permits (${FAPI2_ALGS.join(', ')}), for profile: 'fapi2-security'
   --alg     the JWS algorithm the key is for (default PS256: RSA 2048-bit)
   --format  pem: PKCS#8 PEM (default); jwk: a private JWK that carries its kid and alg
   --out     write the private key to FILE (created with mode 0600, never over an existing file)
@@ -63,14 +65,22 @@ export async function generateSigningKey({ alg, format }: KeygenOptions): Promis
 
 /** Parses `keygen`'s arguments (after the sub-command). */
 export function parseKeygenArgs(args: string[]): KeygenOptions {
-  let values: { alg?: string | undefined; format?: string | undefined; out?: string | undefined }
+  let values: { alg?: string | undefined; format?: string | undefined; out?: string | undefined; fapi?: boolean | undefined }
   try {
-    ;({ values } = parseArgs({ args, options: { alg: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: false }))
+    ;({ values } = parseArgs({
+      args,
+      options: { alg: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, fapi: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }))
   } catch (err) {
     throw new UsageError((err as Error).message)
   }
   const alg = values.alg ?? 'PS256'
-  if (!SIGNING_ALGS.includes(alg as SigningAlg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGS.join(', ')}, got ${JSON.stringify(alg)}.`)
+  const offered: readonly string[] = values.fapi ? FAPI2_ALGS : SIGNING_ALGS
+  if (!offered.includes(alg)) {
+    throw new UsageError(`--alg must be one of ${offered.join(', ')}${values.fapi ? " with --fapi (FAPI 2.0, profile: 'fapi2-security')" : ''}, got ${JSON.stringify(alg)}.`)
+  }
   const format = values.format ?? 'pem'
   if (format !== 'pem' && format !== 'jwk') throw new UsageError(`--format must be pem or jwk, got ${JSON.stringify(format)}.`)
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out needs a file name.')

@@ -7,6 +7,9 @@ import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput 
 import { checkCoordination, type Coordination } from '../session/coordination.js'
 import { checkLifetimes, type Lifetimes, type SessionOptions } from '../session/lifetimes.js'
 import { checkInstanceName } from '../session/state.js'
+import { checkDPoP, type DPoPConfig, type DPoPOption } from '../op/dpop.js'
+import { checkMtls, type MtlsConfig, type MtlsOptions } from '../op/mtls.js'
+import { checkProfile, type ProfileConfig, type ProfileName } from './profile.js'
 
 /** Authorization request parameters sent to the OP (inside the pushed request). */
 export interface AuthorizationParams {
@@ -65,7 +68,8 @@ export interface AuthOptions {
   /**
    * How the client authenticates at the PAR and token endpoints (the same method at both).
    * Default `private_key_jwt` when `clientAssertionSigningKey` is given, else `client_secret_basic`.
-   * A public client (`none`) is refused.
+   * `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 §2) authenticate with the `mtls`
+   * certificate. A public client (`none`) is refused.
    */
   clientAuthMethod?: ClientAuthMethod
   /**
@@ -112,6 +116,37 @@ export interface AuthOptions {
    * staff login and a customer login). Letters, digits, `_` and `-`. Default `'default'`.
    */
   name?: string
+  /**
+   * DPoP (RFC 9449): every login gets a fresh key pair (ES256 by default; `{ alg: 'EdDSA' }` or
+   * `{ alg: 'PS256' }` on request) that the code and the tokens are bound to. Its proof goes with
+   * the PAR request (the OP binds the code to the key), the token and refresh requests, and
+   * `req.oidc.fetch()`; server nonces are honoured. The key pair lives in the session store, never
+   * in a cookie. A token response that is not `token_type: DPoP` is refused (`ERR_DPOP_DOWNGRADE`).
+   *
+   * @example
+   * auth({ ..., dpop: true })
+   * @see RFC 9449 §5, §8, §10
+   */
+  dpop?: DPoPOption
+  /**
+   * Mutual TLS (RFC 8705): the client certificate (PEM strings or Buffers) is presented on every
+   * back-channel call (PAR, token, JWKS, `req.oidc.fetch()`), which binds the tokens to it; the
+   * OP's `mtls_endpoint_aliases` are used when it advertises them. With `clientAuthMethod:
+   * 'tls_client_auth'` or `'self_signed_tls_client_auth'` the certificate also authenticates the
+   * client. `ca` replaces Node's default trust store for those calls.
+   *
+   * @example
+   * auth({ ..., clientAuthMethod: 'tls_client_auth', mtls: { cert: process.env.CLIENT_CERT, key: process.env.CLIENT_KEY } })
+   * @see RFC 8705 §2, §3, §5
+   */
+  mtls?: MtlsOptions
+  /**
+   * `'fapi2-security'`: the FAPI 2.0 Security Profile as a preset. `auth()` refuses whatever the
+   * profile forbids a client, naming the rule (https only; `dpop` or `mtls`; private_key_jwt or
+   * mTLS client authentication, no secrets; PS256, ES256 or EdDSA), and the callback requires the
+   * RFC 9207 `iss` parameter and a FAPI algorithm on the ID token. See the README's "FAPI 2.0".
+   */
+  profile?: ProfileName
 }
 
 export interface Config {
@@ -135,6 +170,12 @@ export interface Config {
   readonly lifetimes: Lifetimes
   readonly coordination: Coordination
   readonly name: string
+  /** Set when DPoP is on. */
+  readonly dpop: DPoPConfig | undefined
+  /** Set when mutual TLS is on. */
+  readonly mtls: MtlsConfig | undefined
+  /** Set with `profile`. */
+  readonly profile: ProfileConfig | undefined
 }
 
 const KNOWN_OPTIONS = [
@@ -158,6 +199,9 @@ const KNOWN_OPTIONS = [
   'session',
   'coordination',
   'name',
+  'dpop',
+  'mtls',
+  'profile',
 ] as const
 
 const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect', 'jwks'] as const
@@ -190,8 +234,18 @@ export function buildConfig(options: AuthOptions): Config {
   }
   const clientID = requireString(given.clientID, 'clientID')
 
-  const clientAuth = resolveClientAuth(given)
-  const requestObjectKey = requestObjectSigningKey(given)
+  const dpop = checkDPoP(given.dpop)
+  const mtls = checkMtls(given.mtls)
+  const { profile, clientAuth, requestObjectKey } = checkProfile(given.profile, {
+    issuer,
+    baseURL,
+    allowInsecureRequests,
+    clientSecretGiven: given.clientSecret !== undefined,
+    clientAuth: resolveClientAuth(given),
+    requestObjectKey: requestObjectSigningKey(given),
+    dpop,
+    mtls,
+  })
 
   const routesGiven = given.routes === undefined ? {} : defined(given.routes)
   if (typeof routesGiven !== 'object' || routesGiven === null) invalid('`routes` must be an object.')
@@ -234,6 +288,9 @@ export function buildConfig(options: AuthOptions): Config {
     lifetimes: checkLifetimes(given.session),
     coordination: checkCoordination(given.coordination),
     name: checkInstanceName(given.name),
+    dpop,
+    mtls,
+    profile,
   })
 }
 

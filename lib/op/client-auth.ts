@@ -1,8 +1,9 @@
 /**
  * Client authentication at the PAR and token endpoints (RFC 9126 §2.1 uses the token endpoint's
- * methods): `client_secret_basic`, `client_secret_post`, `client_secret_jwt` and `private_key_jwt`
- * (RFC 7523), through openid-client. Assertions are openid-client's: a fresh `jti`, `exp` 60 s
- * after `iat`, `aud` = the issuer, `iss` = `sub` = the client id.
+ * methods): `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`
+ * (RFC 7523), and `tls_client_auth` / `self_signed_tls_client_auth` (RFC 8705 §2: the client
+ * certificate of `mtls` authenticates), through openid-client. Assertions are openid-client's: a
+ * fresh `jti`, `exp` 60 s after `iat`, `aud` = the issuer, `iss` = `sub` = the client id.
  */
 
 import * as client from 'openid-client'
@@ -10,10 +11,18 @@ import { assertionOptions, chooseAlg, loadSigningKey, type SigningKey } from './
 import { configError } from '../config/checks.js'
 
 /** How the client authenticates at the PAR and token endpoints. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt'
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
 
-const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
-const SECRET_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt']
+const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']
+export const SECRET_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt']
+/** The methods where the `mtls` client certificate authenticates the client (RFC 8705 §2). */
+export const TLS_METHODS: readonly ClientAuthMethod[] = ['tls_client_auth', 'self_signed_tls_client_auth']
 
 /** The validated client authentication settings. */
 export interface ClientAuthConfig {
@@ -30,6 +39,8 @@ export interface ClientAuthOptions {
   clientAuthMethod?: unknown
   clientAssertionSigningKey?: unknown
   clientAssertionSigningAlg?: unknown
+  /** Only whether it is set: the TLS methods need the client certificate. */
+  mtls?: unknown
 }
 
 /**
@@ -55,11 +66,22 @@ export function resolveClientAuth(given: ClientAuthOptions): ClientAuthConfig {
   }
   const secret = given.clientSecret as string | undefined
 
+  if (TLS_METHODS.includes(chosen)) {
+    if (given.mtls === undefined) {
+      throw configError(`\`clientAuthMethod: '${chosen}'\` authenticates the client with its TLS certificate (RFC 8705 §2), but \`mtls\` is not set: give \`mtls: { cert, key }\`.`)
+    }
+    for (const name of ['clientSecret', 'clientAssertionSigningKey', 'clientAssertionSigningAlg'] as const) {
+      if (given[name] !== undefined) throw configError(`\`${name}\` is not used with \`clientAuthMethod: '${chosen}'\` (the client certificate authenticates): remove it.`)
+    }
+    return Object.freeze({ method: chosen, secret: undefined, key: undefined })
+  }
+
   if (SECRET_METHODS.includes(chosen)) {
     if (secret === undefined) {
       throw configError(
         `\`clientSecret\` is required: PAR (RFC 9126) needs an authenticated, confidential client, and ${chosen} authenticates with the secret. ` +
-          'Copy it from the client registration at your OP, or authenticate with a key instead (`clientAssertionSigningKey`, private_key_jwt; `npx express-par keygen` makes one).',
+          'Copy it from the client registration at your OP, or authenticate with a key instead (`clientAssertionSigningKey`, private_key_jwt; `npx express-par keygen` makes one)' +
+          (given.mtls !== undefined ? ", or with the `mtls` certificate (`clientAuthMethod: 'tls_client_auth'` or 'self_signed_tls_client_auth')." : '.'),
       )
     }
     if (given.clientAssertionSigningKey !== undefined) {
@@ -115,6 +137,9 @@ async function negotiate(auth: ClientAuthConfig, server: ServerMetadata): Promis
       const material = await key.material()
       return client.PrivateKeyJwt({ key: material.cryptoKey(alg), kid: material.kid }, assertionOptions(alg))
     }
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      return client.TlsClientAuth()
   }
 }
 

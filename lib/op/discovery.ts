@@ -13,6 +13,9 @@ import type { OpFetch } from './http.js'
 import { opError, printableURL } from './op-errors.js'
 import { checkRequestObjects } from './request-object.js'
 import { retryGate } from './retry-gate.js'
+import { attachDPoPNonces, checkDPoPAgainstOP, type DPoPNonces } from './dpop.js'
+import { checkProfileAgainstOP } from '../config/profile.js'
+
 
 export type OpConfiguration = client.Configuration
 
@@ -42,7 +45,31 @@ function issuerHint(configured: URL, stated: unknown): string {
   return 'Set issuerBaseURL to exactly the issuer the OP states.'
 }
 
-async function discover(config: Config, authentication: ClientAuthentication, opFetch: OpFetch): Promise<OpConfiguration> {
+/** The endpoints express-par calls or sends the browser to. */
+const ENDPOINTS = ['authorization_endpoint', 'pushed_authorization_request_endpoint', 'token_endpoint', 'jwks_uri'] as const
+
+/**
+ * Without `allowInsecureRequests`, every endpoint the OP's metadata names must be https:
+ * openid-client would refuse an http: one only when it is first called; this names it at once.
+ */
+function checkHttpsEndpoints(config: Config, server: client.ServerMetadata): void {
+  if (config.allowInsecureRequests) return
+  const aliases = config.mtls ? (server.mtls_endpoint_aliases ?? {}) : {}
+  const named: Array<[string, unknown]> = [
+    ...ENDPOINTS.map((name): [string, unknown] => [name, server[name]]),
+    ...Object.entries(aliases).map(([name, value]): [string, unknown] => [`mtls_endpoint_aliases.${name}`, value]),
+  ]
+  for (const [name, value] of named) {
+    if (typeof value === 'string' && !value.startsWith('https:')) {
+      throw parError(
+        'ERR_DISCOVERY_FAILED',
+        `The OP's metadata at ${config.issuer.href} points ${name} at ${value.slice(0, 200)}, which is not https: codes, tokens and client credentials would cross the network in clear. Fix the OP's metadata (allowInsecureRequests is off).`,
+      )
+    }
+  }
+}
+
+async function discover(config: Config, authentication: ClientAuthentication, opFetch: OpFetch, nonces: DPoPNonces | undefined): Promise<OpConfiguration> {
   // No client.enableNonRepudiationChecks: openid-client would verify ID token signatures against
   // its own JWKS cache, whose 60 s refetch cooldown refuses a freshly rotated key. Signatures are
   // verified by id-token.ts against jwks.ts instead, so every ID token openid-client hands back
@@ -53,7 +80,12 @@ async function discover(config: Config, authentication: ClientAuthentication, op
     configuration = await client.discovery(
       config.issuer,
       config.clientID,
-      { client_secret: config.clientSecret, [client.clockTolerance]: config.clockTolerance },
+      {
+        client_secret: config.clientSecret,
+        [client.clockTolerance]: config.clockTolerance,
+        // RFC 8705 §5: with a client certificate, the OP's mtls_endpoint_aliases when it has them.
+        ...(config.mtls && { use_mtls_endpoint_aliases: true }),
+      },
       authentication.clientAuth,
       { execute, timeout: config.httpTimeout / 1000, [client.customFetch]: opFetch },
     )
@@ -75,6 +107,7 @@ async function discover(config: Config, authentication: ClientAuthentication, op
     )
   }
   const server = configuration.serverMetadata()
+  checkHttpsEndpoints(config, server)
   if (!server.jwks_uri) {
     throw parError(
       'ERR_DISCOVERY_FAILED',
@@ -83,6 +116,9 @@ async function discover(config: Config, authentication: ClientAuthentication, op
   }
   await authentication.check(server)
   await checkRequestObjects(config.requestObjectKey, server)
+  if (config.dpop) checkDPoPAgainstOP(config.dpop, server)
+  if (config.profile) checkProfileAgainstOP(config.profile, server)
+  if (nonces) attachDPoPNonces(configuration, nonces)
   return configuration
 }
 
@@ -97,10 +133,10 @@ function held(err: unknown, failures: number): unknown {
 }
 
 /** Returns a function that resolves the OP configuration, discovering it on first use. */
-export function createOpClient(config: Config, opFetch: OpFetch, authentication: ClientAuthentication): () => Promise<OpConfiguration> {
+export function createOpClient(config: Config, opFetch: OpFetch, authentication: ClientAuthentication, nonces?: DPoPNonces): () => Promise<OpConfiguration> {
   let discovered: Promise<OpConfiguration> | undefined
   const gate = retryGate(async () => {
-    const configuration = await discover(config, authentication, opFetch)
+    const configuration = await discover(config, authentication, opFetch, nonces)
     discovered = Promise.resolve(configuration)
     return configuration
   }, held)

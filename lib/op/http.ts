@@ -4,7 +4,8 @@
  * them: one deadline, `httpTimeout`, for the whole answer (headers *and* body, so an OP that starts
  * answering in time but trickles its body still times out), and a cap on what is read, since an
  * honest OP never sends a megabyte (a 70 MB token response would otherwise become a 70 MB session).
- * A client certificate (mTLS) will plug in here too, as the undici `dispatcher` of this fetch.
+ * With a client certificate (mTLS), the transport underneath is undici's fetch with its Agent
+ * (`mtls.ts`); otherwise Node's fetch.
  */
 
 import type { CustomFetch } from 'openid-client'
@@ -41,8 +42,8 @@ export interface OpFetchOptions {
   maxBytes?: number
   /** Permit `http:` URLs (`allowInsecureRequests`). */
   allowInsecureRequests?: boolean
-  /** Passed to fetch as undici's `dispatcher`, e.g. an `Agent` holding the client certificate (mTLS). */
-  dispatcher?: unknown
+  /** What sends the request: default Node's fetch; with mTLS, undici's fetch carrying the client certificate. */
+  transport?: CustomFetch
 }
 
 /** `fetch` as openid-client's and oauth4webapi's `customFetch` call it; the answer's body is already read and checked. */
@@ -93,11 +94,12 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
  */
 export function createOpFetch(options: OpFetchOptions): OpFetch {
   const maxBytes = options.maxBytes ?? MAX_OP_RESPONSE_BYTES
+  const transport: CustomFetch = options.transport ?? ((url, init) => fetch(url, init as RequestInit))
   return async (url, init) => {
     if (!options.allowInsecureRequests && new URL(url).protocol !== 'https:') throw new OpInsecureRequest()
     const deadline = AbortSignal.timeout(options.timeoutMs)
     const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline
-    const response = await fetch(url, { ...(init as RequestInit), signal, ...(options.dispatcher !== undefined && { dispatcher: options.dispatcher }) } as RequestInit)
+    const response = await transport(url, { ...init, signal })
     if (response.type === 'opaqueredirect') return response
     const body = await readCapped(response, maxBytes)
     const read = new Response(NULL_BODY.has(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers })

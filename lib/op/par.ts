@@ -11,6 +11,7 @@ import * as oauth from 'oauth4webapi'
 import { parError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
 import { opError } from './op-errors.js'
+import { dpopOptions, type DPoPKeyRecord } from './dpop.js'
 
 /** oauth4webapi's view of the OP and the client, taken once per discovered configuration. */
 const metadata = new WeakMap<client.Configuration, { as: oauth.AuthorizationServer; client: oauth.Client }>()
@@ -29,21 +30,38 @@ function sent(runtime: Runtime): string {
 
 /**
  * Pushes `parameters` to the OP's PAR endpoint and returns the authorization URL the browser is
- * sent to: the authorization endpoint with `client_id` and `request_uri`, nothing else (§4).
+ * sent to: the authorization endpoint with `client_id` and `request_uri`, nothing else (§4). With
+ * DPoP, the request carries a proof of the login's key (RFC 9449 §10: the OP binds the code to it)
+ * and is sent once more when the OP answers with a `use_dpop_nonce` challenge (§8).
  * Throws `ERR_PAR_FAILED`, `ERR_OP_TIMEOUT` or `ERR_OP_UNREACHABLE`.
  *
  * @see RFC 9126 §2.1 (request), §2.2 (response), §4 (authorization request)
  */
-export async function pushAuthorizationRequest(runtime: Runtime, op: client.Configuration, parameters: URLSearchParams | Record<string, string>): Promise<URL> {
+export async function pushAuthorizationRequest(
+  runtime: Runtime,
+  op: client.Configuration,
+  parameters: URLSearchParams | Record<string, string>,
+  dpopKey?: DPoPKeyRecord,
+): Promise<URL> {
   const { config } = runtime
   const { as, client: oauthClient } = metadataOf(op)
-  let pushed: Awaited<ReturnType<typeof oauth.processPushedAuthorizationResponse>>
-  try {
+  const { DPoP } = await dpopOptions(op, dpopKey)
+  const push = async () => {
     const response = await oauth.pushedAuthorizationRequest(as, oauthClient, runtime.clientAuth, parameters, {
       [oauth.customFetch]: runtime.opFetch,
       [oauth.allowInsecureRequests]: config.allowInsecureRequests,
+      ...(DPoP && { DPoP }),
     })
-    pushed = await oauth.processPushedAuthorizationResponse(as, oauthClient, response)
+    return oauth.processPushedAuthorizationResponse(as, oauthClient, response)
+  }
+  let pushed: Awaited<ReturnType<typeof oauth.processPushedAuthorizationResponse>>
+  try {
+    try {
+      pushed = await push()
+    } catch (err) {
+      if (!DPoP || !oauth.isDPoPNonceError(err)) throw err
+      pushed = await push() // the handle took the nonce from the challenge
+    }
   } catch (err) {
     throw opError(err, 'par', config.httpTimeout, { sent: sent(runtime) })
   }

@@ -11,7 +11,8 @@ import { parError, type ExpressParError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
 import { checkIdToken, claimsToStore } from './id-token.js'
 import { opError } from './op-errors.js'
-import { dpopOptions, type DPoPKeyRecord } from './dpop.js'
+import { checkSenderConstraint, dpopOptions, type DPoPKeyRecord } from './dpop.js'
+import { checkIdTokenAlg } from '../config/profile.js'
 
 /** The token part of a login after a refresh: what replaces the stored one. */
 export type RefreshedTokens = Pick<StoredAuth, 'accessToken' | 'tokenType' | 'expiresAt' | 'refreshToken' | 'scope' | 'idToken' | 'claims'>
@@ -37,7 +38,8 @@ function checkContinuity(original: Record<string, unknown>, refreshed: Record<st
 /**
  * Redeems `auth.refreshToken` at the OP (with the login's DPoP key, when it has one) and resolves
  * to the new tokens. Throws `ERR_REFRESH_REJECTED` for `invalid_grant`, `ERR_ID_TOKEN_INVALID` for
- * a refreshed ID token that fails a check, and the OP-failure codes otherwise.
+ * a refreshed ID token that fails a check, `ERR_DPOP_DOWNGRADE` for tokens that are not DPoP-bound
+ * though the login is, and the OP-failure codes otherwise.
  */
 export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: DPoPKeyRecord | undefined): Promise<RefreshedTokens> {
   const { config } = runtime
@@ -54,10 +56,12 @@ export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: 
         })
       : opError(err, 'token', config.httpTimeout)
   }
+  checkSenderConstraint(tokens.token_type, dpopKey, 'refresh') // a proof was sent: a Bearer answer is a downgrade
   const claims = tokens.claims()
   if (claims) {
     // openid-client checked the claims; the signature and the rest, against the OP's keys, as at the login.
     await checkIdToken(tokens.id_token!, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
+    checkIdTokenAlg(config.profile, tokens.id_token!)
     checkContinuity(auth.claims, claims)
   }
   const expiresIn = tokens.expiresIn()
@@ -74,5 +78,5 @@ export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: 
 
 /** Whether a refresh error means the login cannot go on (rather than "try again later"). */
 export function endsLogin(err: ExpressParError): boolean {
-  return err.code === 'ERR_REFRESH_REJECTED' || err.code === 'ERR_ID_TOKEN_INVALID'
+  return err.code === 'ERR_REFRESH_REJECTED' || err.code === 'ERR_ID_TOKEN_INVALID' || err.code === 'ERR_DPOP_DOWNGRADE'
 }

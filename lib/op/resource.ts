@@ -4,6 +4,10 @@
  * nonce challenge, RFC 9449 §8-9). The token is refreshed first when it has expired or expires
  * within `clockTolerance`, so a request never sends a token the resource server will refuse as
  * expired.
+ *
+ * Resource calls get their own openid-client Configuration: the OP's metadata and the same
+ * transport (the client certificate with mTLS, the DPoP nonce memory), but not the OP's 1 MB cap
+ * and buffering, which are about the OP's answers, not an API's.
  */
 
 import type { Request } from 'express'
@@ -13,7 +17,23 @@ import type { Runtime } from '../runtime.js'
 import { liveLogin, nowSeconds } from '../session/lifetimes.js'
 import { refreshLogin } from '../session/refresh.js'
 import type { Login } from '../session/state.js'
-import { dpopOptions } from './dpop.js'
+import { attachDPoPNonces, dpopOptions } from './dpop.js'
+
+const resourceConfigurations = new WeakMap<client.Configuration, client.Configuration>()
+
+/** The Configuration resource calls go through, made once per discovered OP configuration. */
+function resourceConfiguration(runtime: Runtime, op: client.Configuration): client.Configuration {
+  let resource = resourceConfigurations.get(op)
+  if (resource === undefined) {
+    resource = new client.Configuration(op.serverMetadata(), runtime.config.clientID, op.clientMetadata(), runtime.clientAuth)
+    resource[client.customFetch] = runtime.resourceFetch
+    resource.timeout = runtime.config.httpTimeout / 1000
+    if (runtime.config.allowInsecureRequests) client.allowInsecureRequests(resource)
+    if (runtime.dpopNonces) attachDPoPNonces(resource, runtime.dpopNonces)
+    resourceConfigurations.set(op, resource)
+  }
+  return resource
+}
 
 function expiresSoon(login: Login, tolerance: number): boolean {
   const expiresAt = login.auth.expiresAt
@@ -58,7 +78,8 @@ export async function fetchResource(runtime: Runtime, req: Request, url: string 
   const op = await runtime.op()
   const method = init?.method ?? 'GET'
   try {
-    return await client.fetchProtectedResource(op, login.auth.accessToken!, target, method, init?.body ?? null, new Headers(init?.headers), await dpopOptions(op, login.dpop))
+    const resource = resourceConfiguration(runtime, op)
+    return await client.fetchProtectedResource(resource, login.auth.accessToken!, target, method, init?.body ?? null, new Headers(init?.headers), await dpopOptions(resource, login.dpop))
   } catch (err) {
     // A challenge (401/403 with WWW-Authenticate, other than the DPoP nonce openid-client already
     // answered) is the resource server's answer: the app gets it as any other response.

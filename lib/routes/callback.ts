@@ -1,8 +1,9 @@
 /**
  * Finishing a login: consume the pending login for `state` (one-time, before anything else) ->
  * check the authorization response (RFC 9207 `iss`, `error`) -> redeem the code with the PKCE
- * verifier and check the ID token (signature against the OP's JWKS, `iss`, `aud`, `nonce`,
- * timestamps) -> regenerate the session id -> store the user -> redirect to `returnTo`.
+ * verifier (and the login's DPoP key) and check the ID token (signature against the OP's JWKS,
+ * `iss`, `aud`, `nonce`, timestamps) -> check the tokens are DPoP-bound when DPoP was used ->
+ * regenerate the session id -> store the user -> redirect to `returnTo`.
  */
 
 import { randomUUID } from 'node:crypto'
@@ -20,6 +21,8 @@ import type { Runtime } from '../runtime.js'
 import { regenerateSession, saveSession } from '../session/store-calls.js'
 import { PENDING_LOGIN_TTL_MS, consumePendingLogin, remainingPendingLogins, returnOnly, type PendingLogin } from '../session/pending-logins.js'
 import { digest } from '../session/digest.js'
+import { checkSenderConstraint, dpopOptions, type DPoPKeyRecord } from '../op/dpop.js'
+import { checkIdTokenAlg } from '../config/profile.js'
 import { liveLogin, nowSeconds } from '../session/lifetimes.js'
 import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
 
@@ -50,8 +53,13 @@ async function takePendingLogin(runtime: Runtime, req: Request, params: URLSearc
   return { state, login: taken.login }
 }
 
-/** RFC 9207 `iss`, `state` and `error=` of the authorization response, before any token request. */
-function checkAuthorizationResponse(op: client.Configuration, params: URLSearchParams, state: string): void {
+/**
+ * RFC 9207 `iss`, `state` and `error=` of the authorization response, before any token request.
+ * With `profile`, `iss` is required even from an OP that does not advertise it.
+ */
+function checkAuthorizationResponse(runtime: Runtime, op: client.Configuration, params: URLSearchParams, state: string): void {
+  const advertised: oauth.AuthorizationServer = op.serverMetadata()
+  const server = runtime.config.profile?.requireIssuerParameter ? { ...advertised, authorization_response_iss_parameter_supported: true } : advertised
   // RFC 6749 §3.1: no parameter twice, known or not. A repeated one is read as its first value by
   // one component and its last by another (parameter pollution), so the response is refused whole.
   const names = [...params.keys()]
@@ -59,7 +67,7 @@ function checkAuthorizationResponse(op: client.Configuration, params: URLSearchP
     throw parError('ERR_CALLBACK_INVALID', 'The callback repeats a parameter; each may appear only once (RFC 6749 §3.1). Start the login again.')
   }
   try {
-    oauth.validateAuthResponse(op.serverMetadata(), op.clientMetadata(), params, state)
+    oauth.validateAuthResponse(server, op.clientMetadata(), params, state)
   } catch (err) {
     throw callbackResponseError(err)
   }
@@ -80,7 +88,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
       expectedNonce: login.n,
       idTokenExpected: true,
       ...(login.m !== undefined && { maxAge: login.m }),
-    })
+    }, undefined, await dpopOptions(op, login.d))
   } catch (err) {
     throw opError(err, 'token', config.httpTimeout)
   }
@@ -88,6 +96,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
   if (!claims || !tokens.id_token) throw parError('ERR_ID_TOKEN_INVALID', 'The token response has no ID token.')
   // openid-client checked the claims; the signature and the rest are checked against the OP's keys.
   await checkIdToken(tokens.id_token, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
+  checkIdTokenAlg(config.profile, tokens.id_token)
   const expiresIn = tokens.expiresIn()
   return {
     idToken: tokens.id_token,
@@ -136,14 +145,14 @@ function carriedState(runtime: Runtime, req: Request): Record<string, InstanceSt
  * but only to return to their page, and other instances' logins survive. `afterCallback` runs in
  * the new session, so what it writes to `req.session` is kept.
  */
-async function storeUser(runtime: Runtime, req: Request, res: Response, validated: StoredAuth): Promise<void> {
+async function storeUser(runtime: Runtime, req: Request, res: Response, validated: StoredAuth, dpopKey: DPoPKeyRecord | undefined): Promise<void> {
   const carried = carriedState(runtime, req)
   await regenerateSession(req)
   if (carried) req.session.expressPar = carried
   const auth = await applyAfterCallback(runtime, req, res, validated)
   const instance = ensureInstanceState(req.session, runtime.config.name)
   const now = nowSeconds()
-  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0 }
+  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0, ...(dpopKey && { dpop: dpopKey }) }
   try {
     await saveSession(req)
   } catch (err) {
@@ -173,9 +182,10 @@ async function finishLogin(runtime: Runtime, req: Request, res: Response): Promi
   const { state, login } = await takePendingLogin(runtime, req, params)
   if (login.c) return returnWithoutLogin(runtime, req, res, login)
   const op = await runtime.op()
-  checkAuthorizationResponse(op, params, state)
+  checkAuthorizationResponse(runtime, op, params, state)
   const auth = await redeemCode(runtime, op, params, state, login)
-  await storeUser(runtime, req, res, auth)
+  checkSenderConstraint(auth.tokenType, login.d, 'token') // a proof was sent: a Bearer answer is a downgrade
+  await storeUser(runtime, req, res, auth, login.d)
   if (!res.headersSent) redirect(res, login.r) // afterCallback may have answered itself
   return auth
 }

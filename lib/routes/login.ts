@@ -1,7 +1,8 @@
 /**
  * Starting a login (RFC 9126 PAR + RFC 7636 PKCE S256 + state + nonce):
- * fresh secrets -> (JAR, RFC 9101: wrap the parameters in a signed request object) -> push the
- * authorization request to the OP with client authentication ->
+ * fresh secrets (and, with DPoP, a fresh key pair) -> (JAR, RFC 9101: wrap the parameters in a
+ * signed request object) -> push the authorization request to the OP with client authentication
+ * (and a DPoP proof, which binds the code to the key: RFC 9449 §10.1) ->
  * record the pending login in the session -> save -> redirect with only client_id + request_uri.
  */
 
@@ -15,6 +16,7 @@ import { opError } from '../op/op-errors.js'
 import { pushAuthorizationRequest } from '../op/par.js'
 import { single, rawQuery } from '../http/query.js'
 import { requestObjectParameters } from '../op/request-object.js'
+import { dpopOptions, newDPoPKey } from '../op/dpop.js'
 import { safeReturnTo } from '../http/return-to.js'
 import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
@@ -46,6 +48,7 @@ async function pushLogin(runtime: Runtime, req: Request, res: Response, options:
   const codeVerifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
   const nonce = client.randomNonce()
+  const dpopKey = config.dpop && (await newDPoPKey(config.dpop)) // one key per login, never reused
   const parameters: Record<string, string> = {
     ...(config.authorizationParams as Record<string, string>),
     ...(Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)) as Record<string, string>),
@@ -63,13 +66,13 @@ async function pushLogin(runtime: Runtime, req: Request, res: Response, options:
   } catch (err) {
     throw opError(err, 'par', config.httpTimeout)
   }
-  const authorizationUrl = await pushAuthorizationRequest(runtime, op, pushed)
+  const authorizationUrl = await pushAuthorizationRequest(runtime, op, pushed, dpopKey)
 
   const maxAge = parameters.max_age === undefined ? undefined : Number(parameters.max_age)
   // Another tab may be starting a login in the same session right now: keep its pending login.
   if (cameWithRequest(req)) guardSessionSave(req)
   const instance = ensureInstanceState(req.session, config.name)
-  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge })
+  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge, dpopKey })
   boundPreLoginSession(req)
   try {
     await saveSession(req)

@@ -4,9 +4,11 @@
  * callback uses it. They expire after {@link PENDING_LOGIN_TTL_MS} and at most
  * {@link MAX_PENDING_LOGINS} are kept per session (the oldest go first).
  *
- * The record is plain JSON with short keys: it lives in every session store and under 512 bytes.
+ * The record is plain JSON with short keys: it lives in every session store and under 512 bytes
+ * (about 800 with an ES256 DPoP key pair, 2.5 KB with a PS256 one).
  */
 
+import type { DPoPKeyRecord } from '../op/dpop.js'
 import type { InstanceState } from './state.js'
 
 export const PENDING_LOGIN_TTL_MS = 10 * 60 * 1000
@@ -26,6 +28,11 @@ export interface PendingLogin {
   m?: number
   /** Set once another login finished in this browser session: this one may only return to `r` (see {@link returnOnly}). */
   c?: 1
+  /**
+   * The login's DPoP key pair (RFC 9449), when DPoP is on: the PAR request was signed with it, so
+   * the code is bound to it and the token request (on whichever instance) must use the same key.
+   */
+  d?: DPoPKeyRecord
 }
 
 /** Drops expired logins, then the oldest beyond the cap (keeping room for `reserve` more). */
@@ -43,13 +50,14 @@ function prune(pending: Record<string, PendingLogin>, now: number, reserve: numb
 export function addPendingLogin(
   instance: InstanceState,
   state: string,
-  login: { codeVerifier: string; nonce: string; returnTo: string; maxAge?: number },
+  login: { codeVerifier: string; nonce: string; returnTo: string; maxAge?: number; dpopKey?: DPoPKeyRecord },
   now = Date.now(),
 ): void {
   const pending = instance.pending ?? {}
   prune(pending, now, 1)
   pending[state] = { v: login.codeVerifier, n: login.nonce, r: login.returnTo, e: now + PENDING_LOGIN_TTL_MS }
   if (login.maxAge !== undefined) pending[state]!.m = login.maxAge
+  if (login.dpopKey !== undefined) pending[state]!.d = login.dpopKey
   instance.pending = pending
 }
 

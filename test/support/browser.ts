@@ -1,4 +1,5 @@
 import http from 'node:http'
+import https from 'node:https'
 
 /**
  * A scripted browser for integration tests: a cookie jar per host (cookies ignore ports, as in real
@@ -60,7 +61,8 @@ export class TestBrowser {
       body = new URLSearchParams(init.form).toString()
     }
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.request(target, { method, headers, agent: false }, resolve)
+      // https trusts the test CA through NODE_EXTRA_CA_CERTS (test/fapi/run.js), like the app.
+      const req = (target.protocol === 'https:' ? https : http).request(target, { method, headers, agent: false }, resolve)
       req.on('error', reject)
       req.end(body)
     })

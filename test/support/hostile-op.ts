@@ -8,6 +8,8 @@
  */
 
 import http from 'node:http'
+import https from 'node:https'
+import type { TLSSocket } from 'node:tls'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
@@ -37,6 +39,8 @@ export interface LoggedRequest {
   query: URLSearchParams
   body: URLSearchParams
   headers: http.IncomingHttpHeaders
+  /** SHA-256 fingerprint of the TLS client certificate the request came with (https only). */
+  clientCert?: string
 }
 
 /** A pushed authorization request the OP accepted, and what it issued for it. */
@@ -87,7 +91,7 @@ export interface HostileOP {
   /** Number of requests to `path` so far. */
   count(path: string): number
   newKey(alg?: 'RS256' | 'PS256' | 'ES256', kid?: string): Promise<OpKey>
-  /** Back to valid answers and one RS256 key, with empty logs. */
+  /** Back to valid answers and the first key, with empty logs. */
   reset(): Promise<void>
   close(): Promise<void>
 }
@@ -115,10 +119,17 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export async function startHostileOP(): Promise<HostileOP> {
-  const server = http.createServer()
+export interface HostileOPOptions {
+  /** Serve https with this certificate, asking clients for theirs (for mTLS), instead of http. */
+  tls?: { key: string; cert: string }
+  /** The algorithm of the first signing key `key-1` (default RS256). */
+  signingAlg?: 'RS256' | 'PS256' | 'ES256'
+}
+
+export async function startHostileOP(options: HostileOPOptions = {}): Promise<HostileOP> {
+  const server = options.tls ? https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: false }) : http.createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const issuer = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`
   const hanging = new Set<http.ServerResponse>()
 
   async function newKey(alg: 'RS256' | 'PS256' | 'ES256' = 'RS256', kid: string | undefined = randomUUID()): Promise<OpKey> {
@@ -127,7 +138,7 @@ export async function startHostileOP(): Promise<HostileOP> {
     return { alg, kid, privateKey, publicJwk }
   }
 
-  const first = await newKey('RS256', 'key-1')
+  const first = await newKey(options.signingAlg ?? 'RS256', 'key-1')
   const op: HostileOP = {
     issuer,
     requests: [],
@@ -163,7 +174,8 @@ export async function startHostileOP(): Promise<HostileOP> {
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'self_signed_tls_client_auth'],
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256'],
       authorization_response_iss_parameter_supported: true,
     }
   }
@@ -179,6 +191,8 @@ export async function startHostileOP(): Promise<HostileOP> {
 
   /** The code grant, or (rotating the refresh token, with an ID token without nonce) the refresh grant. */
   async function tokenAnswer(request: LoggedRequest): Promise<Answer> {
+    // A request with a DPoP proof gets DPoP-bound tokens, as an OP that honours it answers.
+    const tokenType = request.headers.dpop ? 'DPoP' : 'Bearer'
     const refreshing = request.body.get('grant_type') === 'refresh_token'
     const login = refreshing
       ? op.logins.find((l) => l.refreshToken !== undefined && l.refreshToken === request.body.get('refresh_token'))
@@ -198,7 +212,7 @@ export async function startHostileOP(): Promise<HostileOP> {
     login.refreshToken = `rt-${randomUUID()}`
     return {
       status: 200,
-      body: { access_token: `at-${randomUUID()}`, token_type: 'Bearer', expires_in: 300, id_token: idToken, refresh_token: login.refreshToken, scope: 'openid' },
+      body: { access_token: `at-${randomUUID()}`, token_type: tokenType, expires_in: 300, id_token: idToken, refresh_token: login.refreshToken, scope: 'openid' },
     }
   }
 
@@ -246,6 +260,8 @@ export async function startHostileOP(): Promise<HostileOP> {
         body: new URLSearchParams(await readBody(req)),
         headers: req.headers,
       }
+      const peer = (req.socket as Partial<TLSSocket>).getPeerX509Certificate?.()
+      if (peer) request.clientCert = peer.fingerprint256
       op.requests.push(request)
       const reply = await answer(request)
       if (reply.delay) await new Promise((resolve) => setTimeout(resolve, reply.delay))

@@ -5,13 +5,14 @@
  */
 
 import http from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import session, { MemoryStore, type SessionData } from 'express-session'
 import { auth, type AuthOptions, type ExpressParError } from 'express-par'
 import { TestBrowser, type Page } from './browser.js'
 import { storedAuth } from './session-store.js'
-import { HOSTILE_CLIENT_ID, HOSTILE_CLIENT_SECRET, PATHS, startHostileOP, type HostileOP } from './hostile-op.js'
+import { HOSTILE_CLIENT_ID, HOSTILE_CLIENT_SECRET, PATHS, startHostileOP, type HostileOP, type HostileOPOptions } from './hostile-op.js'
 
 export interface HostileStack {
   op: HostileOP
@@ -37,18 +38,27 @@ export interface HostileStack {
   close(): Promise<void>
 }
 
-async function listen(server: http.Server): Promise<string> {
+async function listen(server: http.Server, protocol: 'http' | 'https'): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return `${protocol}://${protocol === 'https' ? 'localhost' : '127.0.0.1'}:${(server.address() as AddressInfo).port}`
+}
+
+export interface HostileStackOptions {
+  auth?: Partial<AuthOptions>
+  /** An OP to use (left open by close()); default: a new one started with `opOptions`. */
+  op?: HostileOP
+  opOptions?: HostileOPOptions
+  /** Serve the app over https (at https://localhost:port) with this certificate. */
+  tls?: { key: string; cert: string }
+  /** Adds the test's own routes to the app, before the error handler. */
+  appRoutes?: (app: express.Express) => void
 }
 
 /** Starts a hostile OP (or uses `op`) and an app whose `auth()` points at it. */
-export async function startHostileStack(
-  options: { auth?: Partial<AuthOptions>; op?: HostileOP; appRoutes?: (app: express.Express) => void } = {},
-): Promise<HostileStack> {
-  const op = options.op ?? (await startHostileOP())
-  const appServer = http.createServer()
-  const baseURL = await listen(appServer)
+export async function startHostileStack(options: HostileStackOptions = {}): Promise<HostileStack> {
+  const op = options.op ?? (await startHostileOP(options.opOptions))
+  const appServer = options.tls ? https.createServer(options.tls) : http.createServer()
+  const baseURL = await listen(appServer, options.tls ? 'https' : 'http')
   const app = express()
   const store = new MemoryStore()
   const errors: ExpressParError[] = []
@@ -79,6 +89,12 @@ export async function startHostileStack(
     })
   })
   options.appRoutes?.(app)
+  app.get('/fetch', (req, res, next) => {
+    req.oidc.fetch(String(req.query.url)).then(async (answer) => res.status(answer.status).send(await answer.text()), next)
+  })
+  app.get('/refresh', (req, res, next) => {
+    req.oidc.accessToken!.refresh().then((token) => res.json({ token_type: token.token_type }), next)
+  })
   app.use((err: ExpressParError, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     errors.push(err)
     res.status(err.status ?? 500).json({ code: err.code ?? 'UNEXPECTED', message: err.message })

@@ -23,12 +23,12 @@ export interface StackOptions {
   /** oidc-provider features and configuration overrides. */
   opFeatures?: Record<string, unknown>
   opConfiguration?: Record<string, unknown>
-  /** Koa middleware run by the OP before its own routes (after the request log). */
-  opMiddleware?: Array<(ctx: any, next: () => Promise<void>) => Promise<void>>
+  /** Koa middleware run at the OP before its own routes (after the request log). */
+  opMiddleware?: Array<(ctx: any, next: () => Promise<void>) => Promise<void>> // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The session store (a fresh MemoryStore by default). */
   store?: MemoryStore
-  /** Adds the test's own routes to the app, after auth() and before the error handlers. */
-  appRoutes?: (app: express5.Express) => void
+  /** Extra app routes, added before the error handlers. */
+  appRoutes?: (app: express5.Express, issuer: string) => void
   /** An app error middleware run before the test's own error handler (which records and answers). */
   errorMiddleware?: (err: unknown, req: express5.Request, res: express5.Response, next: express5.NextFunction) => void
 }
@@ -111,7 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   app.get('/protected', requiresAuth(), (req, res) => {
     res.json({ user: req.oidc.user, idTokenClaims: req.oidc.idTokenClaims, accessToken: req.oidc.accessToken?.access_token })
   })
-  options.appRoutes?.(app as express5.Express)
+  options.appRoutes?.(app as express5.Express, op.issuer)
   if (options.errorMiddleware) app.use(options.errorMiddleware)
   app.use((err: ExpressParError, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
     errors.push(err)

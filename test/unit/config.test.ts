@@ -38,7 +38,7 @@ describe('buildConfig refuses', () => {
     ['an issuer that is neither https: nor http:', { ...valid, issuerBaseURL: 'ftp://op.example.com' }, /`issuerBaseURL` must be an https: URL, got ftp:/],
     ['a baseURL that is neither https: nor http:', { ...valid, baseURL: 'file:///srv/app' }, /`baseURL` must be an https: URL, got file:/],
     ['an issuer with a query', { ...valid, issuerBaseURL: 'https://op.example.com/?a=b' }, /must not have a query/],
-    ['an unsupported clientAuthMethod', { ...valid, clientAuthMethod: 'tls_client_auth' }, /`clientAuthMethod` must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt/],
+    ['an unsupported clientAuthMethod', { ...valid, clientAuthMethod: 'client_secret_magic' }, /`clientAuthMethod` must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, got "client_secret_magic"/],
     ['a public client', { ...valid, clientAuthMethod: 'none' }, /`clientAuthMethod: 'none'` \(a public client\) is refused: PAR/],
     ['a route without a leading slash', { ...valid, routes: { login: 'login' } }, /`routes.login` must be a path/],
     ['a protocol-relative route', { ...valid, routes: { login: '//evil' } }, /`routes.login` must be a path/],

@@ -17,6 +17,7 @@ export type Example = Awaited<ReturnType<typeof startExample>>
 export const LOGIN_MODES: Array<{ name: string; options: ExampleOptions; signedRequestObject: boolean }> = [
   { name: 'PAR with client_secret_basic', options: {}, signedRequestObject: false },
   { name: 'PAR + JAR (signed request object) with private_key_jwt', options: { jar: true }, signedRequestObject: true },
+  { name: 'FAPI 2.0 configuration: private_key_jwt + DPoP (npm start -- --fapi)', options: { fapi: true }, signedRequestObject: false },
 ]
 
 /** Starts the example on two loopback origins; `options` as for startExample(). */

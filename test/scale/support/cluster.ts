@@ -79,7 +79,18 @@ async function closeServer(server: http.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 }
 
-export async function startCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /** Merged over every instance's auth() options. */
+  auth?: Record<string, unknown>
+  /** Merged over the OP's client registration. */
+  client?: Record<string, unknown>
+  /** oidc-provider features merged over the local OP's. */
+  opFeatures?: Record<string, unknown>
+  /** Koa middleware run at the OP before its routes. */
+  opMiddleware?: Array<(ctx: any, next: () => Promise<void>) => Promise<void>> // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const redis = await startRedisServer()
   const instances = new Map<InstanceName, Instance>()
   const redisErrors: Error[] = []
@@ -115,8 +126,10 @@ export async function startCluster(): Promise<Cluster> {
           redirect_uris: [`${publicURL}/callback`],
           post_logout_redirect_uris: [`${publicURL}/`],
           grant_types: ['authorization_code', 'refresh_token'],
+          ...options.client,
         },
       ],
+      features: options.opFeatures,
       // Refresh tokens for every login, rotated on use: one sent twice revokes the grant.
       configuration: { issueRefreshToken: () => true, rotateRefreshToken: true },
       middleware: [
@@ -131,6 +144,7 @@ export async function startCluster(): Promise<Cluster> {
           await next()
           if (ctx.path === '/token') tokenRequests.push(String((ctx as unknown as { oidc?: { params?: { grant_type?: string } } }).oidc?.params?.grant_type))
         },
+        ...(options.opMiddleware ?? []),
       ],
     })
     for (const [name, instance] of instances) {
@@ -143,6 +157,7 @@ export async function startCluster(): Promise<Cluster> {
           clientSecret: CLIENT_SECRET,
           allowInsecureRequests: true,
           coordination: redisCoordination(instance.redis.client),
+          ...options.auth,
         },
         sessionSecret: SESSION_SECRET,
         sessionStore: instance.redis.store,
