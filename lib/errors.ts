@@ -41,6 +41,9 @@ export const ERROR_STATUS = {
   /** The OP refused the refresh token (`invalid_grant`): the grant is gone, and the login was ended. */
   ERR_REFRESH_REJECTED: 401,
 
+  /** `routes.logout` asked by another site (or by a browser that cannot say, on a GET): the session stays. */
+  ERR_LOGOUT_CROSS_SITE: 403,
+
   /** The OP's discovery document could not be fetched or is not trustworthy. */
   ERR_DISCOVERY_FAILED: 502,
   /** The OP does not advertise a `pushed_authorization_request_endpoint`. */

@@ -85,6 +85,12 @@ export function removeLogin(session: AnySession, name: string): void {
   pruneInstanceState(session, name)
 }
 
+/** Whether another instance than `name` has a login in `session` (then a logout of `name` keeps the session). */
+export function othersLoggedIn(session: AnySession, name: string): boolean {
+  const all = session.expressPar ?? {}
+  return Object.keys(all).some((other) => other !== name && all[other]!.login !== undefined)
+}
+
 /** Whether `session` holds anything but express-par's pending logins (and the cookie). */
 export function holdsOnlyPendingLogins(session: AnySession): boolean {
   for (const key of Object.keys(session)) {

@@ -4,6 +4,7 @@
  */
 
 import { jest } from '@jest/globals'
+import { SAME_ORIGIN } from '../support/browser.js'
 import { errorCode, startCluster, type Cluster } from './support/cluster.js'
 
 // An unhandled rejection anywhere in the process fails the running test (jest reports it), so
@@ -34,7 +35,7 @@ test('a logout on instance B ends the session on instance A', async () => {
   expect((await cluster.request(browser, 'A', await cluster.authorize(browser, 'A'))).status).toBe(302)
   expect(await cluster.whoIsLoggedIn(browser, 'A')).toBe('alice')
 
-  const out = await cluster.request(browser, 'B', '/logout')
+  const out = await cluster.request(browser, 'B', '/logout', { method: 'POST', headers: SAME_ORIGIN })
   expect(out.status).toBe(302)
   // The browser still sends its old session cookie: the session behind it is gone from Redis.
   expect(browser.cookie(cluster.url, 'connect.sid')).toBeDefined()

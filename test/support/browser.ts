@@ -5,6 +5,9 @@ import http from 'node:http'
  * browsers), manual redirects, and the oidc-provider development login and consent forms.
  */
 
+/** What a browser sends for a request from one of the app's own pages (Fetch Metadata). */
+export const SAME_ORIGIN = Object.freeze({ 'sec-fetch-site': 'same-origin' }) as Record<string, string>
+
 export interface Page {
   url: string
   status: number

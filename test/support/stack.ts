@@ -27,6 +27,12 @@ export interface StackOptions {
   store?: MemoryStore
   /** An app error middleware run before the test's own error handler (which records and answers). */
   errorMiddleware?: (err: unknown, req: express5.Request, res: express5.Response, next: express5.NextFunction) => void
+  /** express-session options over the defaults (e.g. a cookie `name`). */
+  session?: Partial<session.SessionOptions>
+  /** Koa middleware installed at the OP before its own routes (e.g. to hold a PAR request). */
+  opMiddleware?: Array<(ctx: { path: string; method: string }, next: () => Promise<void>) => Promise<void>>
+  /** Adds the app's own middleware and routes after auth() (before the stack's `/` and `/protected`). */
+  routes?: (app: express5.Express) => void
 }
 
 export interface Stack {
@@ -80,6 +86,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         opRequests.push(ctx.path)
         await next()
       },
+      ...(options.opMiddleware ?? []),
     ],
   })
   const opEvents: Stack['opEvents'] = []
@@ -89,7 +96,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app = expressModule()
   const store = options.store ?? new MemoryStore()
   const errors: ExpressParError[] = []
-  app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store }))
+  app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store, ...options.session }))
   app.use(
     auth({
       issuerBaseURL: op.issuer,
@@ -100,6 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.auth,
     } as AuthOptions),
   )
+  options.routes?.(app as express5.Express)
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), user: req.oidc.user ?? null })
   })

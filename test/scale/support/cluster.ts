@@ -38,7 +38,7 @@ export interface Cluster {
   served: Array<{ instance: InstanceName; path: string }>
   browser(): TestBrowser
   /** One request to `pathOrURL` (a path, or a URL at the public origin), served by `instance`. */
-  request(browser: TestBrowser, instance: InstanceName, pathOrURL: string): Promise<Page>
+  request(browser: TestBrowser, instance: InstanceName, pathOrURL: string, init?: { method?: string; headers?: Record<string, string> }): Promise<Page>
   /** `/login` on `instance`, then the OP's login and consent as `user`: the callback URL, not opened. */
   authorize(browser: TestBrowser, instance: InstanceName, user?: string): Promise<string>
   /** The `sub` of the user logged in at `instance`, or null when it answers 401. */
@@ -120,8 +120,8 @@ export async function startCluster(): Promise<Cluster> {
       redisErrors,
       served,
       browser: () => new TestBrowser(),
-      request(browser, instance, pathOrURL) {
-        return browser.request(new URL(pathOrURL, publicURL).href, { headers: { [INSTANCE_HEADER]: instance } })
+      request(browser, instance, pathOrURL, init = {}) {
+        return browser.request(new URL(pathOrURL, publicURL).href, { method: init.method, headers: { ...init.headers, [INSTANCE_HEADER]: instance } })
       },
       async authorize(browser, instance, user = 'alice') {
         const start = await cluster.request(browser, instance, '/login')
