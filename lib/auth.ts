@@ -4,6 +4,7 @@ import { installContextGetters } from './context.js'
 import { parError } from './errors.js'
 import { createOpClient } from './op/discovery.js'
 import { enterScope } from './request-scope.js'
+import { backchannelLogoutRoute } from './routes/backchannel-logout.js'
 import { callbackRoute } from './routes/callback.js'
 import { jwksRoute } from './routes/jwks.js'
 import { loginRoute } from './routes/login.js'
@@ -17,7 +18,7 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
 /**
  * The express-par middleware: validates `options` at once (throwing `ERR_CONFIG_INVALID`), then
  * serves `GET routes.login`, `GET routes.callback`, `GET` and `POST routes.logout` (and
- * `GET routes.jwks` when enabled), and makes `req.oidc` /
+ * `GET routes.jwks`, `POST routes.backchannelLogout` when enabled), and makes `req.oidc` /
  * `res.oidc` available. Needs express-session registered before it.
  *
  * Any other request costs one exact path lookup (in the map of its method) and a WeakMap entry
@@ -48,9 +49,16 @@ export function auth(options: AuthOptions): RequestHandler {
     postRoutes.set(config.routes.logout, logout)
   }
   if (config.routes.jwks) getRoutes.set(config.routes.jwks, jwksRoute(config))
+  // Called by the OP, not a browser: answers by itself, without the request's session.
+  const backchannelLogout: Route | undefined = config.routes.backchannelLogout ? backchannelLogoutRoute(runtime) : undefined
+  if (backchannelLogout) postRoutes.set(config.routes.backchannelLogout as string, backchannelLogout)
 
   return function expressPar(req: Request, res: Response, next: NextFunction): void {
     const route = req.method === 'GET' ? getRoutes.get(req.path) : req.method === 'POST' ? postRoutes.get(req.path) : undefined
+    if (route !== undefined && route === backchannelLogout) {
+      route(req, res, next)
+      return
+    }
     if (!req.session) {
       next(
         parError(

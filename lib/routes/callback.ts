@@ -2,7 +2,8 @@
  * Finishing a login: consume the pending login for `state` (one-time, before anything else) ->
  * check the authorization response (RFC 9207 `iss`, `error`) -> redeem the code with the PKCE
  * verifier and check the ID token (signature against the OP's JWKS, `iss`, `aud`, `nonce`,
- * timestamps) -> regenerate the session id -> store the user -> redirect to `returnTo`.
+ * timestamps) -> regenerate the session id -> store the user (with `backchannelLogout`, indexed by
+ * its `sid` and `sub` first: login-index.ts) -> redirect to `returnTo`.
  */
 
 import { randomUUID } from 'node:crypto'
@@ -20,6 +21,7 @@ import { PENDING_LOGIN_TTL_MS, consumePendingLogin, remainingPendingLogins, type
 import { digest } from '../session/digest.js'
 import { nowSeconds } from '../session/lifetimes.js'
 import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
+import { indexLogin, opSessionOf } from '../session/login-index.js'
 
 const notPending = () =>
   parError(
@@ -137,8 +139,11 @@ async function storeUser(runtime: Runtime, req: Request, res: Response, validate
   const auth = await applyAfterCallback(runtime, req, res, validated)
   const instance = ensureInstanceState(req.session, runtime.config.name)
   const now = nowSeconds()
-  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0 }
+  const opSession = runtime.config.backchannelLogout ? opSessionOf(validated.claims) : undefined
+  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0, ...(opSession && { opSession }) }
   try {
+    // Indexed before it is stored: a login that a back-channel logout could not find is never stored.
+    if (opSession) await indexLogin(runtime, validated.claims.iss as string, opSession, req.sessionID)
     await saveSession(req)
   } catch (err) {
     // express-session saves a regenerated session again when the response ends; without this,

@@ -33,6 +33,11 @@ export interface Login {
   gen: number
   /** The DPoP key pair the tokens are bound to (RFC 9449), when DPoP is on. */
   dpop?: DPoPKeyRecord
+  /**
+   * Who the OP says logged in (`sub`) and in which of its sessions (`sid`), kept apart from `auth`
+   * (which `afterCallback` may trim) when `backchannelLogout` is on: what a logout token must match.
+   */
+  opSession?: { sub: string; sid?: string }
 }
 
 /** The state of one `auth()` instance in one session. */

@@ -42,15 +42,26 @@ async function listen(server: http.Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
+export interface HostileStackOptions {
+  auth?: Partial<AuthOptions>
+  /** An OP to share (several apps, one OP); default: a new one, closed with the stack. */
+  op?: HostileOP
+  /** The session store (share one between stacks to play several instances); default a new MemoryStore. */
+  store?: MemoryStore
+  /** The app's own middleware before auth() (e.g. a body parser). */
+  beforeAuth?: (app: express.Express) => void
+}
+
 /** Starts a hostile OP (or uses `op`) and an app whose `auth()` points at it. */
-export async function startHostileStack(options: { auth?: Partial<AuthOptions>; op?: HostileOP } = {}): Promise<HostileStack> {
+export async function startHostileStack(options: HostileStackOptions = {}): Promise<HostileStack> {
   const op = options.op ?? (await startHostileOP())
   const appServer = http.createServer()
   const baseURL = await listen(appServer)
   const app = express()
-  const store = new MemoryStore()
+  const store = options.store ?? new MemoryStore()
   const errors: ExpressParError[] = []
   app.use(session({ secret: 'hostile-session-secret', resave: false, saveUninitialized: false, store }))
+  options.beforeAuth?.(app)
   app.use(
     auth({
       issuerBaseURL: op.issuer,

@@ -63,7 +63,16 @@ async function listen(server: http.Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-const OP_EVENTS = ['pushed_authorization_request.success', 'pushed_authorization_request.error', 'grant.success', 'grant.error', 'authorization.error', 'server_error']
+const OP_EVENTS = [
+  'pushed_authorization_request.success',
+  'pushed_authorization_request.error',
+  'grant.success',
+  'grant.error',
+  'authorization.error',
+  'server_error',
+  'backchannel.success',
+  'backchannel.error',
+]
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const appServer = http.createServer()

@@ -56,6 +56,10 @@ describe('buildConfig refuses', () => {
     ['claims that are not a JSON object', { ...valid, authorizationParams: { claims: '{id_token' } }, /`claims` must be a JSON object/],
     ['a non-boolean idpLogout', { ...valid, idpLogout: 'yes' }, /`idpLogout` must be a boolean/],
     ['a non-function afterCallback', { ...valid, afterCallback: {} }, /`afterCallback` must be a function/],
+    ['a non-boolean backchannelLogout', { ...valid, backchannelLogout: 'yes' }, /`backchannelLogout` must be true or false, got "yes"/],
+    ['routes.backchannelLogout without backchannelLogout', { ...valid, routes: { backchannelLogout: '/bcl' } }, /`routes.backchannelLogout` is set but `backchannelLogout` is not true/],
+    ['a disabled backchannelLogout route with backchannelLogout on', { ...valid, backchannelLogout: true, routes: { backchannelLogout: false } }, /`routes.backchannelLogout` must be a path starting with "\/", got false/],
+    ['the backchannelLogout route on the logout path', { ...valid, backchannelLogout: true, routes: { backchannelLogout: '/logout' } }, /`routes.backchannelLogout` must be different paths/],
   ])('%s', (_name, options, message) => {
     expect(configError(options).message).toMatch(message)
   })
@@ -83,7 +87,8 @@ describe('authorizationParams refuses every parameter express-par sets itself', 
 describe('buildConfig accepts', () => {
   test('defaults', () => {
     const config = buildConfig(valid)
-    expect(config.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/', jwks: false })
+    expect(config.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/', jwks: false, backchannelLogout: false })
+    expect(config.backchannelLogout).toBe(false)
     expect(config.redirectUri).toBe('https://app.example.com/callback')
     expect(config.authorizationParams).toEqual({ scope: 'openid profile email' })
     expect(config.clientAuthMethod).toBe('client_secret_basic')
@@ -98,6 +103,12 @@ describe('buildConfig accepts', () => {
     expect(config.httpTimeout).toBe(5000)
     expect(config.routes.login).toBe('/login')
     expect(config.authorizationParams.scope).toBe('openid profile email')
+  })
+
+  test('backchannelLogout: served at /backchannel-logout, or at routes.backchannelLogout', () => {
+    expect(buildConfig({ ...valid, backchannelLogout: true }).routes.backchannelLogout).toBe('/backchannel-logout')
+    expect(buildConfig({ ...valid, backchannelLogout: true, routes: { backchannelLogout: '/oidc/bcl' } }).routes.backchannelLogout).toBe('/oidc/bcl')
+    expect(buildConfig({ ...valid, backchannelLogout: false }).routes.backchannelLogout).toBe(false)
   })
 
   test('a base path joins the callback', () => {
