@@ -22,6 +22,7 @@ import { digest } from '../session/digest.js'
 import { nowSeconds } from '../session/lifetimes.js'
 import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
 import { indexLogin, opSessionOf } from '../session/login-index.js'
+import { silentLoginDeclined } from '../session/silent-login.js'
 
 const notPending = () =>
   parError(
@@ -158,7 +159,13 @@ async function finishLogin(runtime: Runtime, req: Request, res: Response): Promi
   const params = rawQuery(req)
   const { state, login } = await takePendingLogin(runtime, req, params)
   const op = await runtime.op()
-  checkAuthorizationResponse(op, params, state)
+  try {
+    checkAuthorizationResponse(op, params, state)
+  } catch (err) {
+    // A prompt=none login the OP could not complete without the user: back to the page, anonymous.
+    if (silentLoginDeclined(login, err)) return redirect(res, login.r)
+    throw err
+  }
   const auth = await redeemCode(runtime, op, params, state, login)
   await storeUser(runtime, req, res, auth)
   if (!res.headersSent) redirect(res, login.r) // afterCallback may have answered itself

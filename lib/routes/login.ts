@@ -27,7 +27,12 @@ export interface LoginOptions {
   authorizationParams?: AuthorizationParams
 }
 
-export async function startLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions = {}): Promise<void> {
+/** What express-par itself may add to a login: `silent` marks `attemptSilentLogin()`'s `prompt=none` logins. */
+interface InternalLoginOptions {
+  silent?: boolean
+}
+
+export async function startLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions = {}, internal: InternalLoginOptions = {}): Promise<void> {
   const { config } = runtime
   const extra = options.authorizationParams ?? {}
   const problem = authorizationParamsProblem(extra)
@@ -59,7 +64,7 @@ export async function startLogin(runtime: Runtime, req: Request, res: Response, 
 
   const maxAge = parameters.max_age === undefined ? undefined : Number(parameters.max_age)
   const instance = ensureInstanceState(req.session, config.name)
-  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge })
+  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge, silent: internal.silent })
   boundPreLoginSession(req)
   try {
     await saveSession(req)

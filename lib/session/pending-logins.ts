@@ -24,6 +24,8 @@ export interface PendingLogin {
   e: number
   /** The `max_age` the login asked for, when it did: the ID token's `auth_time` must honour it. */
   m?: number
+  /** A silent (`prompt=none`) login of `attemptSilentLogin()`: "login required" answers return to `r` quietly. */
+  s?: 1
 }
 
 /** Drops expired logins, then the oldest beyond the cap (keeping room for `reserve` more). */
@@ -41,13 +43,14 @@ function prune(pending: Record<string, PendingLogin>, now: number, reserve: numb
 export function addPendingLogin(
   instance: InstanceState,
   state: string,
-  login: { codeVerifier: string; nonce: string; returnTo: string; maxAge?: number },
+  login: { codeVerifier: string; nonce: string; returnTo: string; maxAge?: number; silent?: boolean },
   now = Date.now(),
 ): void {
   const pending = instance.pending ?? {}
   prune(pending, now, 1)
   pending[state] = { v: login.codeVerifier, n: login.nonce, r: login.returnTo, e: now + PENDING_LOGIN_TTL_MS }
   if (login.maxAge !== undefined) pending[state]!.m = login.maxAge
+  if (login.silent) pending[state]!.s = 1
   instance.pending = pending
 }
 

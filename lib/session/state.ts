@@ -44,6 +44,8 @@ export interface Login {
 export interface InstanceState {
   pending?: Record<string, PendingLogin>
   login?: Login
+  /** `attemptSilentLogin()` already tried a `prompt=none` login in this session (at most one per session). */
+  silentTried?: 1
 }
 
 declare module 'express-session' {
@@ -73,7 +75,7 @@ export function pruneInstanceState(session: AnySession, name: string): void {
   const all = session.expressPar
   if (all === undefined) return
   const state = all[name]
-  if (state !== undefined && state.pending === undefined && state.login === undefined) delete all[name]
+  if (state !== undefined && state.pending === undefined && state.login === undefined && state.silentTried === undefined) delete all[name]
   if (Object.keys(all).length === 0) delete session.expressPar
 }
 

@@ -50,6 +50,8 @@ export interface HostileStackOptions {
   store?: MemoryStore
   /** The app's own middleware before auth() (e.g. a body parser). */
   beforeAuth?: (app: express.Express) => void
+  /** The app's own middleware and routes after auth() (before the stack's `/`). */
+  routes?: (app: express.Express) => void
 }
 
 /** Starts a hostile OP (or uses `op`) and an app whose `auth()` points at it. */
@@ -73,6 +75,7 @@ export async function startHostileStack(options: HostileStackOptions = {}): Prom
       ...options.auth,
     } as AuthOptions),
   )
+  options.routes?.(app)
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), claims: req.oidc.idTokenClaims ?? null, token: req.oidc.accessToken ?? null })
   })
