@@ -2,6 +2,8 @@
 // real tenant when ISSUER_BASE_URL, CLIENT_ID, CLIENT_SECRET and BASE_URL are set. Sessions live in
 // memory, or in Redis when REDIS_URL is set (needed as soon as more than one instance runs).
 // `npm start -- --jar` (or EXAMPLE_JAR=1): JAR + private_key_jwt against the local OP, see jar-mode.js.
+// `npm start -- --two-apps`: a second app (another client of the local OP, on SECOND_PORT, default
+// 3002) to try "log out everywhere"; `--silent-login`: the apps try a prompt=none login on page loads.
 // With a real tenant, SIGNING_KEY (a PEM from `npx express-par keygen`, with SIGNING_ALG) replaces
 // CLIENT_SECRET: private_key_jwt and JAR with that key.
 import { createApp } from './app.js'
@@ -11,6 +13,8 @@ import { startExample } from './stack.js'
 const port = Number(process.env.PORT ?? 3000)
 const env = process.env
 const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
+const twoApps = process.argv.includes('--two-apps')
+const silentLogin = process.argv.includes('--silent-login')
 
 async function redisSessionStore() {
   if (!env.REDIS_URL) return undefined
@@ -40,9 +44,19 @@ async function withRealTenant(sessionStore) {
 }
 
 async function withLocalOP(sessionStore) {
-  const example = await startExample({ jar, appPort: port, opPort: Number(env.OP_PORT ?? 3001), sessionSecret: env.SESSION_SECRET, sessionStore })
+  const example = await startExample({
+    jar,
+    appPort: port,
+    opPort: Number(env.OP_PORT ?? 3001),
+    twoApps,
+    secondAppPort: Number(env.SECOND_PORT ?? 3002),
+    silentLogin,
+    sessionSecret: env.SESSION_SECRET,
+    sessionStore,
+  })
   console.log(jar ? `Local OP (PAR and signed request objects required, private_key_jwt client) at ${example.issuer}` : `Local OP (PAR required) at ${example.issuer}`)
   console.log(`\nexpress-par example app: open ${example.baseURL}`)
+  if (example.second) console.log(`Second example app (same OP, another client): open ${example.second.baseURL}`)
   console.log(`Log in as "${DEMO_USER}" with any password.\n`)
 }
 

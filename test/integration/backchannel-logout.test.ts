@@ -60,7 +60,7 @@ describe('registered with backchannel_logout_session_required: the OP session (s
     const browser = await loggedIn(stack)
     const elsewhere = await loggedIn(stack)
     const endedAt = stack.opEvents.length
-    const out = await endSessionAtOP(browser, stack.issuer)
+    const out = await endSessionAtOP(browser, `${stack.issuer}/session/end`)
     expect(out.status).toBe(303)
     expect(stack.opEvents.slice(endedAt).map(({ name }) => name)).toEqual(['backchannel.success'])
 
@@ -76,7 +76,7 @@ describe('registered with backchannel_logout_session_required: the OP session (s
 
   test('the app answered the OP with 200: a replay of the token the OP sent is refused', async () => {
     const browser = await loggedIn(stack)
-    await endSessionAtOP(browser, stack.issuer)
+    await endSessionAtOP(browser, `${stack.issuer}/session/end`)
     const replay = await fetch(`${stack.baseURL}/backchannel-logout`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -98,7 +98,7 @@ describe('registered without backchannel_logout_session_required: every session 
   test('ending the session at the OP in one browser logs the user out in both; another user stays', async () => {
     const [first, second] = [await loggedIn(stack), await loggedIn(stack)]
     const bob = await loggedIn(stack, 'bob')
-    await endSessionAtOP(first, stack.issuer)
+    await endSessionAtOP(first, `${stack.issuer}/session/end`)
     expect(decode(sent.at(-1)!).claims).toMatchObject({ sub: 'alice' })
     expect(decode(sent.at(-1)!).claims.sid).toBeUndefined()
     expect(await whoIs(stack, first)).toBeNull()

@@ -121,13 +121,14 @@ export async function authorizeAtOP(
 }
 
 /**
- * Ends the browser's session at the OP the way a person does on oidc-provider's logout page:
- * opens `end_session_endpoint` (with `query`, e.g. `client_id`), then confirms "Yes, sign me out".
- * The OP then calls the back-channel logout URIs of the session's clients before it answers.
+ * Ends the browser's session at the OP the way a person does on oidc-provider's logout page: opens
+ * `endSessionUrl` (its end_session_endpoint, with any parameters), then confirms "Yes, sign me
+ * out". The OP then calls the back-channel logout URIs of the session's clients before it answers.
  * Returns the OP's final answer (a redirect to the post-logout page).
  */
-export async function endSessionAtOP(browser: TestBrowser, issuer: string, query: Record<string, string> = {}): Promise<Page> {
-  const page = await browser.request(`${issuer}/session/end?${new URLSearchParams(query)}`)
+export async function endSessionAtOP(browser: TestBrowser, endSessionUrl: string): Promise<Page> {
+  const issuer = new URL(endSessionUrl).origin
+  const page = await browser.request(endSessionUrl)
   const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1]
   const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(page.body)?.[1]
   if (page.status !== 200 || !xsrf || !action) throw new Error(`The OP showed no logout confirmation (HTTP ${page.status}): ${page.body.slice(0, 300)}`)
