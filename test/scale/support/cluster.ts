@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from '../../../example-app/app.js'
 import { startLocalOP } from '../../../example-app/local-op.js'
 import { connectRedisStore } from '../../../example-app/redis-store.js'
+import { redisCoordination } from 'express-par/redis'
 import { TestBrowser, authorizeAtOP, type Page } from '../../support/browser.js'
 import { INSTANCE_HEADER, startBalancer, type Balancer } from './balancer.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
@@ -36,9 +37,15 @@ export interface Cluster {
   redisErrors: Error[]
   /** Which instance served each request, in order. */
   served: Array<{ instance: InstanceName; path: string }>
+  /** The OP's issuer (reached directly, not through the balancer). */
+  issuer: string
+  /** The instance the OP's back-channel logout calls go to (through the balancer). Default B. */
+  backchannelTo: InstanceName
+  /** The logout tokens the OP sent, in order. */
+  logoutTokens: string[]
   browser(): TestBrowser
   /** One request to `pathOrURL` (a path, or a URL at the public origin), served by `instance`. */
-  request(browser: TestBrowser, instance: InstanceName, pathOrURL: string, init?: { method?: string; headers?: Record<string, string> }): Promise<Page>
+  request(browser: TestBrowser, instance: InstanceName, pathOrURL: string, init?: { method?: string; headers?: Record<string, string>; form?: Record<string, string> }): Promise<Page>
   /** `/login` on `instance`, then the OP's login and consent as `user`: the callback URL, not opened. */
   authorize(browser: TestBrowser, instance: InstanceName, user?: string): Promise<string>
   /** The `sub` of the user logged in at `instance`, or null when it answers 401. */
@@ -98,13 +105,44 @@ export async function startCluster(): Promise<Cluster> {
     }
     balancer = await startBalancer(urls)
     const publicURL = balancer.url
+    const logoutTokens: string[] = []
+    const backchannel = { to: 'B' as InstanceName }
     op = await startLocalOP({
-      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${publicURL}/callback`], post_logout_redirect_uris: [`${publicURL}/`] }],
+      clients: [
+        {
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+          redirect_uris: [`${publicURL}/callback`],
+          post_logout_redirect_uris: [`${publicURL}/`],
+          backchannel_logout_uri: `${publicURL}/backchannel-logout`,
+          backchannel_logout_session_required: true,
+        },
+      ],
+      configuration: {
+        // oidc-provider refuses loopback addresses (SSRF protection): its logout calls go to the
+        // balancer on this machine, steered to the instance the test names.
+        fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
+          const { dispatcher: _ssrfProtection, ...rest } = options
+          if (rest.body instanceof URLSearchParams) logoutTokens.push(rest.body.get('logout_token') ?? '')
+          const headers = new Headers(rest.headers)
+          headers.set(INSTANCE_HEADER, backchannel.to)
+          return fetch(url, { ...rest, headers } as RequestInit)
+        },
+      },
     })
     for (const [name, instance] of instances) {
       instance.redis = await connectRedisStore(redis.url, { onError: (err) => redisErrors.push(err), prefix: 'scale:sess:' })
       const app = createApp({
-        auth: { issuerBaseURL: op.issuer, baseURL: publicURL, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, allowInsecureRequests: true },
+        auth: {
+          issuerBaseURL: op.issuer,
+          baseURL: publicURL,
+          clientID: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          allowInsecureRequests: true,
+          backchannelLogout: true,
+          // One-time rules and the login index, shared by the instances through the same Redis.
+          coordination: redisCoordination(instance.redis.client),
+        },
         sessionSecret: SESSION_SECRET,
         sessionStore: instance.redis.store,
       })
@@ -119,9 +157,17 @@ export async function startCluster(): Promise<Cluster> {
       url: publicURL,
       redisErrors,
       served,
+      issuer: op.issuer,
+      get backchannelTo() {
+        return backchannel.to
+      },
+      set backchannelTo(name: InstanceName) {
+        backchannel.to = name
+      },
+      logoutTokens,
       browser: () => new TestBrowser(),
       request(browser, instance, pathOrURL, init = {}) {
-        return browser.request(new URL(pathOrURL, publicURL).href, { method: init.method, headers: { ...init.headers, [INSTANCE_HEADER]: instance } })
+        return browser.request(new URL(pathOrURL, publicURL).href, { method: init.method, form: init.form, headers: { ...init.headers, [INSTANCE_HEADER]: instance } })
       },
       async authorize(browser, instance, user = 'alice') {
         const start = await cluster.request(browser, instance, '/login')
