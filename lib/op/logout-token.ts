@@ -114,8 +114,8 @@ export async function verifyLogoutToken(token: string, expected: LogoutTokenExpe
       audience: expected.clientID,
       algorithms: [...expected.algorithms],
       clockTolerance: expected.clockTolerance,
-      maxTokenAge: LOGOUT_TOKEN_MAX_AGE_S,
-      requiredClaims: ['iat', 'exp', 'jti', 'events'],
+      maxTokenAge: LOGOUT_TOKEN_MAX_AGE_S, // also makes `iat` required
+      requiredClaims: ['exp', 'jti', 'events'],
     })
   } catch (err) {
     throw joseFailure(err, expected)

@@ -114,6 +114,25 @@ describe('back-channel logout', () => {
     }
   })
 
+  test('timestamps within clockTolerance (60 s) are accepted: exp 30 s ago, or iat 30 s ahead', async () => {
+    for (const times of [{ iat: now() - 90, exp: now() - 30 }, { iat: now() + 30, exp: now() + 150 }]) {
+      const { browser, sid } = await logIn(stack)
+      await expectAccepted(await postToken(stack, await stack.op.sign({ ...logoutClaims(stack.op, { sid }), ...times }, { header: { typ: 'logout+jwt' } })))
+      expect(await isLoggedIn(stack, browser)).toBe(false)
+    }
+  })
+
+  test('an indexed session whose login now belongs to another OP session is left alone (the index is checked, not trusted)', async () => {
+    const { browser, sid } = await logIn(stack)
+    editStoredSession(stack.store, browser, stack.baseURL, (session) => {
+      session.expressPar!.default!.login!.opSession = { sub: 'alice', sid: 'another-op-session' }
+    })
+    const before = await storeSnapshot(stack)
+    await expectAccepted(await postToken(stack, await logoutToken(stack.op, { sid })))
+    expect(await storeSnapshot(stack)).toBe(before)
+    expect(await isLoggedIn(stack, browser)).toBe(true)
+  })
+
   test('the token is accepted once: the same token again is refused as a replay', async () => {
     const { sid } = await logIn(stack)
     const token = await logoutToken(stack.op, { sid })
@@ -257,6 +276,23 @@ describe('back-channel logout', () => {
     }
     expect(stack.op.count('/jwks') - before).toBeLessThanOrEqual(2)
     expect(await isLoggedIn(stack, browser)).toBe(true)
+  })
+})
+
+describe('an OP that advertises HS256 and none for ID tokens', () => {
+  const stack = useHostileStack({ auth: { backchannelLogout: true } })
+  beforeEach(() => {
+    stack.op.bend.discovery = (valid) => ({ ...valid, id_token_signing_alg_values_supported: ['HS256', 'none', 'RS256'] })
+  })
+
+  test('still gets no HMAC or unsigned logout token accepted (only its asymmetric algorithms count)', async () => {
+    const { browser, sid, sub } = await logIn(stack)
+    const claims = logoutClaims(stack.op, { sid, sub })
+    const hmac = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'logout+jwt' }).sign(new TextEncoder().encode(HOSTILE_CLIENT_SECRET))
+    await expectRefused(await postToken(stack, hmac), /not signed with an algorithm the OP uses for ID tokens \(RS256\)/)
+    await expectRefused(await postToken(stack, await stack.op.sign(claims, { header: { alg: 'none', typ: 'logout+jwt' } })), /not signed with an algorithm the OP uses for ID tokens \(RS256\)/)
+    expect(await isLoggedIn(stack, browser)).toBe(true)
+    await expectAccepted(await postToken(stack, await logoutToken(stack.op, { sid, sub })))
   })
 })
 
