@@ -15,7 +15,7 @@ const page = (title, body) => `<!doctype html>
 <script>addEventListener('pageshow', (event) => { if (event.persisted) location.reload() })</script>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
-form.inline{display:inline}form.inline button{font:inherit;color:#06c;background:none;border:0;padding:0;text-decoration:underline;cursor:pointer}</style></head>
+nav{margin:1rem 0}form.inline{display:inline}form.inline button{font:inherit;color:#06c;background:none;border:0;padding:0;text-decoration:underline;cursor:pointer}</style></head>
 <body><h1>${escapeHTML(title)}</h1>${body}</body></html>`
 
 // Logging out changes state, so it is a POST from the app's own page: express-par refuses a logout
@@ -72,7 +72,7 @@ export function createApp({
   app.get('/', (req, res) => {
     const body = req.oidc.isAuthenticated()
       ? `<p>Logged in as <strong>${escapeHTML(req.oidc.user.name ?? req.oidc.user.sub)}</strong>.</p>
-         <p><a href="/profile">Profile</a> · ${logoutButton}</p>`
+         <nav><a href="/profile">Profile</a> · ${logoutButton}</nav>`
       : `<p>You are not logged in.</p><p><a id="login" href="/login?returnTo=%2Fprofile">Log in</a></p>`
     res.send(page(title, body))
   })
@@ -81,7 +81,7 @@ export function createApp({
     const rows = Object.entries(req.oidc.user)
       .map(([name, value]) => `<tr><th>${escapeHTML(name)}</th><td>${escapeHTML(JSON.stringify(value))}</td></tr>`)
       .join('')
-    res.send(page('Profile', `<table id="claims">${rows}</table><p><a href="/">Home</a> · ${logoutButton}</p>${everywhere(req.oidc.idTokenClaims.sid)}`))
+    res.send(page('Profile', `<table id="claims">${rows}</table><nav><a href="/">Home</a> · ${logoutButton}</nav>${everywhere(req.oidc.idTokenClaims.sid)}`))
   })
 
   // The OP session this login belongs to, and how to end it there: the OP then tells every app of
