@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import express from 'express'
 import session from 'express-session'
 import helmet from 'helmet'
-import { auth, requiresAuth } from 'express-par'
+import { attemptSilentLogin, auth, requiresAuth } from 'express-par'
 
 const escapeHTML = (value) =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
@@ -19,7 +19,8 @@ const page = (title, body) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHTML(title)}</title>
 <script>${RELOAD_ON_RESTORE}</script>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style></head>
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
+nav{margin:1rem 0}form.inline{display:inline}form.inline button{font:inherit;color:#06c;background:none;border:0;padding:0;text-decoration:underline;cursor:pointer}</style></head>
 <body><h1>${escapeHTML(title)}</h1>${body}</body></html>`
 
 /** A claim's value as a person reads it: `alice`, not `"alice"`; lists and objects spelled out. */
@@ -48,6 +49,10 @@ const BY_STATUS = {
 const explain = (code, status) =>
   (Object.hasOwn(EXPLANATIONS, code) ? EXPLANATIONS[code] : Object.hasOwn(BY_STATUS, status) ? BY_STATUS[status] : 'Something went wrong. Please try again.')
 
+// Logging out changes state, so it is a POST from the app's own page: express-par refuses a logout
+// that another site asks for (ERR_LOGOUT_CROSS_SITE), and a POST form works in every browser.
+const logoutButton = '<form class="inline" method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>'
+
 /**
  * Builds the example app.
  *
@@ -56,6 +61,11 @@ const explain = (code, status) =>
  * @param {string | string[]} [options.sessionSecret] default: a random one, made when the app is built
  *   (sessions then end with the process; set one, the same on every instance, to keep them)
  * @param {import('express-session').Store} [options.sessionStore] default: express-session's MemoryStore
+ * @param {string} [options.sessionCookie] the session cookie's name (two apps on one host need two names); default connect.sid
+ * @param {string} [options.title] the app's name on its pages
+ * @param {boolean} [options.silentLogin] try a prompt=none login once per session on page loads (attemptSilentLogin())
+ * @param {string} [options.endOPSession] URL of the OP's page that ends its session ("log out everywhere")
+ * @param {{ name: string, url: string }} [options.otherApp] another app at the same OP, linked from the profile
  * @param {typeof express} [options.express] the express module to use (tests pass Express 4 too)
  * @param {(err: Error) => void} [options.log] where server errors go, with their cause (default console.error)
  * @param {string} [options.resourceURL] a resource server (e.g. the OP's userinfo endpoint) that
@@ -65,6 +75,11 @@ export function createApp({
   auth: authOptions,
   sessionSecret = randomBytes(32).toString('base64url'),
   sessionStore,
+  sessionCookie,
+  title = 'express-par example',
+  silentLogin = false,
+  endOPSession,
+  otherApp,
   express: expressModule = express,
   log = (err) => console.error(err),
   resourceURL,
@@ -81,6 +96,9 @@ export function createApp({
         directives: {
           scriptSrc: ["'self'", RELOAD_ON_RESTORE_HASH],
           frameAncestors: ["'none'"],
+          // The logout form's answer redirects to the OP's end_session_endpoint (idpLogout), and
+          // browsers hold a form's redirects to form-action too.
+          formAction: ["'self'", new URL(authOptions.issuerBaseURL).origin],
           // Over http: (the local demo), upgrading would send the browser to an https: nobody serves.
           upgradeInsecureRequests: secure ? [] : null,
         },
@@ -98,6 +116,7 @@ export function createApp({
       resave: false,
       saveUninitialized: false,
       store: sessionStore,
+      ...(sessionCookie && !secure && { name: sessionCookie }),
       cookie: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
     }),
   )
@@ -108,23 +127,32 @@ export function createApp({
     next()
   })
   app.use(auth(authOptions))
+  if (silentLogin) app.use(attemptSilentLogin())
 
   app.get('/', (req, res) => {
     const tokenType = req.oidc.accessToken?.token_type
     const body = req.oidc.isAuthenticated()
       ? `<p>Logged in as <strong>${escapeHTML(req.oidc.user.name ?? req.oidc.user.sub)}</strong>.</p>
          ${tokenType === 'dpop' ? '<p id="token-type">Access token: DPoP-bound (RFC 9449), to a key pair made for this login.</p>' : ''}
-         <p><a href="/profile">Profile</a> · <a href="/logout">Log out</a></p>`
+         <nav><a href="/profile">Profile</a> · ${logoutButton}</nav>`
       : `<p>You are not logged in.</p><p><a id="login" href="/login?returnTo=%2Fprofile">Log in</a></p>`
-    res.send(page('express-par example', body))
+    res.send(page(title, body))
   })
 
   app.get('/profile', requiresAuth(), (req, res) => {
     const rows = Object.entries(req.oidc.user)
       .map(([name, value]) => `<tr><th>${escapeHTML(name)}</th><td>${escapeHTML(claimText(value))}</td></tr>`)
       .join('')
-    res.send(page('Profile', `<table id="claims">${rows}</table><p><a href="/">Home</a> · <a href="/logout">Log out</a></p>`))
+    res.send(page('Profile', `<table id="claims">${rows}</table><nav><a href="/">Home</a> · ${logoutButton}</nav>${everywhere(req.oidc.idTokenClaims.sid)}`))
   })
+
+  // The OP session this login belongs to, and how to end it there: the OP then tells every app of
+  // that session over the back channel (backchannelLogout), and each logs out on its next request.
+  const everywhere = (sid) => `<h2>Log out everywhere</h2>
+    <p>This login belongs to the OP session <code id="sid">${escapeHTML(sid ?? '(the OP sent no sid)')}</code>.
+    Every app session of it ends when the OP session ends, in every tab and on every instance of the app.</p>
+    ${otherApp ? `<p>Try it: log in to <a id="other-app" href="${escapeHTML(otherApp.url)}/profile">${escapeHTML(otherApp.name)}</a> too (the OP signs you in without a password), ` : '<p>Try it: '}
+    ${endOPSession ? `<a id="end-op-session" href="${escapeHTML(endOPSession)}">end the session at the OP</a>, and reload the profile pages: all are logged out.</p>` : 'end your session at the OP, and reload this page: it is logged out.</p>'}`
 
   app.get('/api/me', requiresAuth(), (req, res) => res.json(req.oidc.user))
 

@@ -20,7 +20,7 @@ export const FAPI_ALG = 'PS256'
  * @param {object} options
  * @param {string} options.baseURL the app's origin
  * @param {string} options.clientID
- * @returns {Promise<{ client: object, opFeatures: object, opConfiguration: object, auth: import('express-par').AuthOptions }>}
+ * @returns {Promise<{ client: object, opFeatures: object, opConfiguration: object, loopbackCalls: string[], auth: import('express-par').AuthOptions }>}
  */
 export async function fapiSetup({ baseURL, clientID }) {
   const privateKey = await exportPKCS8((await generateKeyPair(FAPI_ALG, { extractable: true })).privateKey)
@@ -51,14 +51,9 @@ export async function fapiSetup({ baseURL, clientID }) {
         clientAuthSigningAlgValues: [FAPI_ALG],
         dPoPSigningAlgValues: ['ES256', 'EdDSA', 'PS256'],
       },
-      // oidc-provider refuses to fetch from loopback addresses (SSRF protection); this local OP
-      // lets exactly one URL through: the app's jwks_uri on this machine.
-      fetch: (url, options) => {
-        if (url !== jwksUri) return fetch(url, options)
-        const { dispatcher: _ssrfProtection, ...rest } = options
-        return fetch(url, rest)
-      },
     },
+    // The OP fetches the app's jwks_uri on this machine (see startLocalOP's loopbackCalls).
+    loopbackCalls: [jwksUri],
     auth: {
       baseURL,
       clientID,

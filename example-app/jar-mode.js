@@ -18,7 +18,7 @@ export const JAR_ALG = 'PS256'
  * @param {string} options.baseURL the app's origin
  * @param {string} options.clientID
  * @param {string} [options.privateKeyPem] a PKCS#8 PEM from `npx express-par keygen`; default: a new PS256 key
- * @returns {Promise<{ client: object, opFeatures: object, opConfiguration: object, auth: import('express-par').AuthOptions }>}
+ * @returns {Promise<{ client: object, opFeatures: object, loopbackCalls: string[], auth: import('express-par').AuthOptions }>}
  */
 export async function jarSetup({ baseURL, clientID, privateKeyPem }) {
   const privateKey = privateKeyPem ?? (await exportPKCS8((await generateKeyPair(JAR_ALG, { extractable: true })).privateKey))
@@ -37,15 +37,8 @@ export async function jarSetup({ baseURL, clientID, privateKeyPem }) {
     },
     // oidc-provider: request objects on, and required from every client.
     opFeatures: { requestObjects: { enabled: true, requireSignedRequestObject: true } },
-    // oidc-provider refuses to fetch from loopback addresses (SSRF protection); this local OP lets
-    // exactly one URL through: the app's jwks_uri on this machine.
-    opConfiguration: {
-      fetch: (url, options) => {
-        if (url !== jwksUri) return fetch(url, options)
-        const { dispatcher: _ssrfProtection, ...rest } = options
-        return fetch(url, rest)
-      },
-    },
+    // The OP fetches the app's jwks_uri on this machine (see startLocalOP's loopbackCalls).
+    loopbackCalls: [jwksUri],
     // The app's auth() options: no client secret, one key for both signatures.
     auth: {
       baseURL,

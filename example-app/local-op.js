@@ -21,6 +21,19 @@ function account(id) {
 }
 
 /**
+ * oidc-provider's fetch, letting exactly `urls` through its SSRF protection (which refuses loopback
+ * and private addresses): the local apps it must call, and nothing else.
+ */
+function letThrough(urls) {
+  const allowed = new Set(urls)
+  return (url, options) => {
+    if (!allowed.has(url)) return fetch(url, options)
+    const { dispatcher: _ssrfProtection, ...rest } = options
+    return fetch(url, rest)
+  }
+}
+
+/**
  * Starts the OP on `host:port` (port 0 picks a free one) and resolves once it listens.
  *
  * @param {object} options
@@ -30,9 +43,11 @@ function account(id) {
  * @param {object} [options.features] merged over the defaults below
  * @param {object} [options.configuration] merged over the whole configuration
  * @param {Function[]} [options.middleware] Koa middleware installed before the OP's own routes
+ * @param {string[]} [options.loopbackCalls] URLs of the apps on this machine the OP may call (a client's
+ *   jwks_uri, its backchannel_logout_uri): oidc-provider refuses loopback addresses otherwise (SSRF protection)
  * @returns {Promise<{ issuer: string, provider: Provider, server: http.Server, close: () => Promise<void> }>}
  */
-export async function startLocalOP({ host = '127.0.0.1', port = 0, clients, features = {}, configuration = {}, middleware = [] }) {
+export async function startLocalOP({ host = '127.0.0.1', port = 0, clients, features = {}, configuration = {}, middleware = [], loopbackCalls = [] }) {
   const server = http.createServer()
   await new Promise((resolve, reject) => {
     server.once('error', reject)
@@ -70,8 +85,10 @@ export async function startLocalOP({ host = '127.0.0.1', port = 0, clients, feat
       devInteractions: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
       ...features,
     },
+    ...(loopbackCalls.length > 0 && { fetch: letThrough(loopbackCalls) }),
     ...configuration,
   })
   for (const fn of middleware) provider.use(fn)

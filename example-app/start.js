@@ -6,6 +6,8 @@
 // `npm start -- --jar` (or EXAMPLE_JAR=1): JAR + private_key_jwt against the local OP, see jar-mode.js.
 // `npm start -- --fapi` (or EXAMPLE_FAPI=1): private_key_jwt + DPoP against the local OP in its
 // FAPI 2.0 configuration, see fapi-mode.js.
+// `npm start -- --two-apps`: a second app (another client of the local OP, on SECOND_PORT, default
+// 3002) to try "log out everywhere"; `--silent-login`: the apps try a prompt=none login on page loads.
 // With a real tenant, SIGNING_KEY (a PEM from `npx express-par keygen`, with SIGNING_ALG) replaces
 // CLIENT_SECRET: private_key_jwt and JAR with that key.
 import { createApp } from './app.js'
@@ -19,6 +21,8 @@ const opPort = Number(process.env.OP_PORT ?? 3001)
 const env = process.env
 const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
 const fapi = process.argv.includes('--fapi') || env.EXAMPLE_FAPI === '1'
+const twoApps = process.argv.includes('--two-apps')
+const silentLogin = process.argv.includes('--silent-login')
 
 /** With REDIS_URL: sessions and coordination (one-time callbacks, single-flight refreshes) in Redis. */
 async function redisSharing() {
@@ -56,6 +60,9 @@ async function withLocalOP({ sessionStore, coordination }) {
     fapi,
     appPort: port,
     opPort,
+    twoApps,
+    secondAppPort: Number(env.SECOND_PORT ?? 3002),
+    silentLogin,
     sessionSecret: env.SESSION_SECRET,
     sessionStore,
     auth: coordination ? { coordination } : {},
@@ -69,6 +76,7 @@ async function withLocalOP({ sessionStore, coordination }) {
   )
   if (fapi) console.log("(Over http://localhost, so no certificate warnings: profile 'fapi2-security' needs https, see example-app/fapi-mode.js.)")
   console.log(`\nexpress-par example app: open ${example.baseURL}`)
+  if (example.second) console.log(`Second example app (same OP, another client): open ${example.second.baseURL}`)
   console.log(`Log in as "${DEMO_USER}" with any password.\n`)
 }
 

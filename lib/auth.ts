@@ -3,6 +3,7 @@ import { buildConfig, type AuthOptions } from './config/options.js'
 import { installContextGetters } from './context.js'
 import { parError } from './errors.js'
 import { enterScope } from './request-scope.js'
+import { backchannelLogoutRoute } from './routes/backchannel-logout.js'
 import { callbackRoute } from './routes/callback.js'
 import { jwksRoute } from './routes/jwks.js'
 import { loginRoute } from './routes/login.js'
@@ -14,12 +15,13 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
 
 /**
  * The express-par middleware: validates `options` at once (throwing `ERR_CONFIG_INVALID`), then
- * serves `GET routes.login`, `GET routes.callback`, `GET routes.logout` (and `GET routes.jwks` when
- * enabled), and makes `req.oidc` / `res.oidc` available. Needs express-session registered before it.
+ * serves `GET routes.login`, `GET routes.callback`, `GET` and `POST routes.logout` (and
+ * `GET routes.jwks`, `POST routes.backchannelLogout` when enabled), and makes `req.oidc` /
+ * `res.oidc` available. Needs express-session registered before it.
  *
- * Any other request costs one exact path lookup and a WeakMap entry that says which instance it
- * belongs to: nothing is parsed, verified or fetched on the way through, and the contexts are
- * built only when the app reads them.
+ * Any other request costs one exact path lookup (in the map of its method) and a WeakMap entry
+ * that says which instance it belongs to: nothing is parsed, verified or fetched on the way
+ * through, and the contexts are built only when the app reads them.
  *
  * @example
  * ```ts
@@ -31,13 +33,26 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
 export function auth(options: AuthOptions): RequestHandler {
   const config = buildConfig(options)
   const runtime = createRuntime(config)
-  const routes = new Map<string, Route>()
-  if (config.routes.login) routes.set(config.routes.login, loginRoute(runtime))
-  routes.set(config.routes.callback, callbackRoute(runtime))
-  if (config.routes.logout) routes.set(config.routes.logout, logoutRoute(runtime))
-  if (config.routes.jwks) routes.set(config.routes.jwks, jwksRoute(config))
+  const getRoutes = new Map<string, Route>()
+  const postRoutes = new Map<string, Route>()
+  if (config.routes.login) getRoutes.set(config.routes.login, loginRoute(runtime))
+  getRoutes.set(config.routes.callback, callbackRoute(runtime))
+  if (config.routes.logout) {
+    const logout = logoutRoute(runtime)
+    getRoutes.set(config.routes.logout, logout)
+    postRoutes.set(config.routes.logout, logout)
+  }
+  if (config.routes.jwks) getRoutes.set(config.routes.jwks, jwksRoute(config))
+  // Called by the OP, not a browser: answers by itself, without the request's session.
+  const backchannelLogout: Route | undefined = config.routes.backchannelLogout ? backchannelLogoutRoute(runtime) : undefined
+  if (backchannelLogout) postRoutes.set(config.routes.backchannelLogout as string, backchannelLogout)
 
   return function expressPar(req: Request, res: Response, next: NextFunction): void {
+    const route = req.method === 'GET' ? getRoutes.get(req.path) : req.method === 'POST' ? postRoutes.get(req.path) : undefined
+    if (route !== undefined && route === backchannelLogout) {
+      route(req, res, next)
+      return
+    }
     if (!req.session) {
       next(
         parError(
@@ -54,7 +69,6 @@ export function auth(options: AuthOptions): RequestHandler {
       return
     }
     if (req.session.expressPar !== undefined) guardSessionSave(req)
-    const route = req.method === 'GET' ? routes.get(req.path) : undefined
     if (route) route(req, res, next)
     else next()
   }

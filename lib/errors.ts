@@ -34,12 +34,22 @@ export const ERROR_STATUS = {
   /** The token endpoint refused the authorization code (`invalid_grant`): forged, replayed or expired. */
   ERR_CODE_REJECTED: 400,
 
+  /** `POST routes.backchannelLogout`: not a form-encoded body with exactly one `logout_token`, or larger than the limit. */
+  ERR_BACKCHANNEL_REQUEST_INVALID: 400,
+  /** The logout token failed validation: signature, `typ`, `iss`, `aud`, timestamps, `events`, `sid`/`sub`, `nonce`. */
+  ERR_LOGOUT_TOKEN_INVALID: 400,
+  /** The logout token's `jti` was accepted before (on any instance sharing `coordination`). */
+  ERR_LOGOUT_TOKEN_REPLAYED: 400,
+
   /** `requiresAuth()` on a request that is not a browser navigation, without a logged-in user; `req.oidc.fetch()` or `refresh()` without a login. */
   ERR_UNAUTHENTICATED: 401,
   /** The access token expired (or is needed) and the login has no refresh token to renew it. */
   ERR_REFRESH_UNAVAILABLE: 401,
   /** The OP refused the refresh token (`invalid_grant`): the grant is gone, and the login was ended. */
   ERR_REFRESH_REJECTED: 401,
+
+  /** `routes.logout` asked by another site (or by a browser that cannot say, on a GET): the session stays. */
+  ERR_LOGOUT_CROSS_SITE: 403,
 
   /** The OP's discovery document could not be fetched or is not trustworthy. */
   ERR_DISCOVERY_FAILED: 502,

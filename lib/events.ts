@@ -90,6 +90,16 @@ function publish(name: EventName, runtime: Runtime, req: Request | undefined, st
   channels[name].publish(event)
 }
 
+/** When an event's clock starts: `undefined` (nothing timed) while nobody subscribes to `name`. */
+export function eventStart(name: EventName): number | undefined {
+  return channels[name].hasSubscribers ? performance.now() : undefined
+}
+
+/** Publishes an outcome timed from {@link eventStart}; nothing when that found no subscriber. */
+export function publishEvent(name: EventName, runtime: Runtime, req: Request | undefined, started: number | undefined, result: { err?: unknown; details?: EventDetails }): void {
+  if (started !== undefined) publish(name, runtime, req, started, result)
+}
+
 export interface Describe<T> {
   /** Details known before the step runs (e.g. who is logging out), for success and failure alike. */
   before?: () => EventDetails

@@ -1,6 +1,7 @@
 /** express-par: Express login through Pushed Authorization Requests (RFC 9126). */
 export { auth } from './auth.js'
 export { requiresAuth } from './requires-auth.js'
+export { attemptSilentLogin } from './attempt-silent-login.js'
 export type { RequiresAuthOptions } from './requires-auth.js'
 export { memoryCoordination } from './session/coordination.js'
 export type { Coordination } from './session/coordination.js'

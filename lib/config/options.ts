@@ -6,6 +6,7 @@ import { checkPresence } from './presence.js'
 import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput } from '../op/keys.js'
 import { checkCoordination, type Coordination } from '../session/coordination.js'
 import { checkLifetimes, type Lifetimes, type SessionOptions } from '../session/lifetimes.js'
+import { checkBackchannelLogout } from '../session/login-index.js'
 import { checkInstanceName } from '../session/state.js'
 import { checkDPoP, type DPoPConfig, type DPoPOption } from '../op/dpop.js'
 import { checkMtls, type MtlsConfig, type MtlsOptions } from '../op/mtls.js'
@@ -29,6 +30,8 @@ export interface RoutesOptions {
   logout?: string | false
   /** Where `/logout` sends the browser afterwards. Default `/`. */
   postLogoutRedirect?: string
+  /** Where the OP posts logout tokens when `backchannelLogout` is on. Default `/backchannel-logout`. */
+  backchannelLogout?: string
   /**
    * Publishes the public halves of the configured signing keys as a JWK Set, e.g.
    * `'/.well-known/jwks.json'`, so the OP can be registered with a `jwks_uri`. Default `false`.
@@ -97,6 +100,13 @@ export interface AuthOptions {
   clockTolerance?: number
   /** Also end the session at the OP (RP-initiated logout) on `/logout`. Default `false`. */
   idpLogout?: boolean
+  /**
+   * Serve `POST routes.backchannelLogout` (OpenID Connect Back-Channel Logout 1.0): when the OP
+   * ends a user's session, every app session of that `sid` (or that `sub`) ends, on every instance
+   * sharing the session store and `coordination`. Register baseURL + the route as the client's
+   * `backchannel_logout_uri` at the OP. Default `false`.
+   */
+  backchannelLogout?: boolean
   afterCallback?: AfterCallback
   /** Permit an `http:` issuer and base URL: local development and tests only. Default `false`. */
   allowInsecureRequests?: boolean
@@ -160,11 +170,12 @@ export interface Config {
   /** Set when JAR is on. */
   readonly requestObjectKey: SigningKey | undefined
   readonly authorizationParams: Readonly<AuthorizationParams> & { scope: string }
-  readonly routes: Readonly<{ login: string | false; callback: string; logout: string | false; postLogoutRedirect: string; jwks: string | false }>
+  readonly routes: Readonly<{ login: string | false; callback: string; logout: string | false; postLogoutRedirect: string; jwks: string | false; backchannelLogout: string | false }>
   readonly redirectUri: string
   readonly httpTimeout: number
   readonly clockTolerance: number
   readonly idpLogout: boolean
+  readonly backchannelLogout: boolean
   readonly afterCallback: AfterCallback | undefined
   readonly allowInsecureRequests: boolean
   readonly lifetimes: Lifetimes
@@ -194,6 +205,7 @@ const KNOWN_OPTIONS = [
   'httpTimeout',
   'clockTolerance',
   'idpLogout',
+  'backchannelLogout',
   'afterCallback',
   'allowInsecureRequests',
   'session',
@@ -204,7 +216,7 @@ const KNOWN_OPTIONS = [
   'profile',
 ] as const
 
-const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect', 'jwks'] as const
+const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect', 'jwks', 'backchannelLogout'] as const
 
 function checkAuthorizationParams(value: unknown): Readonly<AuthorizationParams> & { scope: string } {
   if (value === undefined) return Object.freeze({ scope: 'openid profile email' })
@@ -259,9 +271,10 @@ export function buildConfig(options: AuthOptions): Config {
     logout: routePath(routesGiven.logout ?? '/logout', 'logout', true),
     postLogoutRedirect: routePath(routesGiven.postLogoutRedirect ?? '/', 'postLogoutRedirect', false) as string,
     jwks: routePath(routesGiven.jwks ?? false, 'jwks', true),
+    backchannelLogout: backchannelLogoutRoute(given.backchannelLogout, routesGiven.backchannelLogout),
   })
-  const enabled = [routes.login, routes.callback, routes.logout, routes.jwks].filter((r): r is string => r !== false)
-  if (new Set(enabled).size !== enabled.length) invalid('`routes.login`, `routes.callback`, `routes.logout` and `routes.jwks` must be different paths.')
+  const enabled = [routes.login, routes.callback, routes.logout, routes.jwks, routes.backchannelLogout].filter((r): r is string => r !== false)
+  if (new Set(enabled).size !== enabled.length) invalid('`routes.login`, `routes.callback`, `routes.logout`, `routes.jwks` and `routes.backchannelLogout` must be different paths.')
   if (routes.jwks && !clientAuth.key && !requestObjectKey) {
     invalid('`routes.jwks` publishes the public halves of `clientAssertionSigningKey` and `requestObjectSigningKey`, but neither is configured.')
   }
@@ -283,6 +296,7 @@ export function buildConfig(options: AuthOptions): Config {
     httpTimeout: positiveNumber(given.httpTimeout, 'httpTimeout', 5000),
     clockTolerance: positiveNumber(given.clockTolerance, 'clockTolerance', 60, true),
     idpLogout: given.idpLogout ?? false,
+    backchannelLogout: routes.backchannelLogout !== false,
     afterCallback: given.afterCallback,
     allowInsecureRequests,
     lifetimes: checkLifetimes(given.session),
@@ -292,6 +306,15 @@ export function buildConfig(options: AuthOptions): Config {
     mtls,
     profile,
   })
+}
+
+/** The back-channel logout route: served only with `backchannelLogout: true`. */
+function backchannelLogoutRoute(enabled: unknown, path: unknown): string | false {
+  if (!checkBackchannelLogout(enabled)) {
+    if (path !== undefined) invalid('`routes.backchannelLogout` is set but `backchannelLogout` is not true: set `backchannelLogout: true` to serve it, or remove the route.')
+    return false
+  }
+  return routePath(path ?? '/backchannel-logout', 'backchannelLogout', false)
 }
 
 /** JAR's key, or `undefined` when JAR is off (its algorithm and key id then make no sense). */

@@ -3,7 +3,8 @@
  * check the authorization response (RFC 9207 `iss`, `error`) -> redeem the code with the PKCE
  * verifier (and the login's DPoP key) and check the ID token (signature against the OP's JWKS,
  * `iss`, `aud`, `nonce`, timestamps) -> check the tokens are DPoP-bound when DPoP was used ->
- * regenerate the session id -> store the user -> redirect to `returnTo`.
+ * regenerate the session id -> store the user (with `backchannelLogout`, indexed by its `sid` and
+ * `sub` first: login-index.ts) -> redirect to `returnTo`.
  */
 
 import { randomUUID } from 'node:crypto'
@@ -25,6 +26,8 @@ import { checkSenderConstraint, dpopOptions, type DPoPKeyRecord } from '../op/dp
 import { checkIdTokenAlg } from '../config/profile.js'
 import { liveLogin, nowSeconds } from '../session/lifetimes.js'
 import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
+import { indexLogin, opSessionOf } from '../session/login-index.js'
+import { silentLoginDeclined } from '../session/silent-login.js'
 
 const notPending = () =>
   parError(
@@ -152,8 +155,11 @@ async function storeUser(runtime: Runtime, req: Request, res: Response, validate
   const auth = await applyAfterCallback(runtime, req, res, validated)
   const instance = ensureInstanceState(req.session, runtime.config.name)
   const now = nowSeconds()
-  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0, ...(dpopKey && { dpop: dpopKey }) }
+  const opSession = runtime.config.backchannelLogout ? opSessionOf(validated.claims) : undefined
+  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0, ...(dpopKey && { dpop: dpopKey }), ...(opSession && { opSession }) }
   try {
+    // Indexed before it is stored: a login that a back-channel logout could not find is never stored.
+    if (opSession) await indexLogin(runtime, validated.claims.iss as string, opSession, req.sessionID)
     await saveSession(req)
   } catch (err) {
     // express-session saves a regenerated session again when the response ends; without this,
@@ -177,12 +183,21 @@ function returnWithoutLogin(runtime: Runtime, req: Request, res: Response, login
   return current.auth
 }
 
-async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<StoredAuth> {
+async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<StoredAuth | undefined> {
   const params = rawQuery(req)
   const { state, login } = await takePendingLogin(runtime, req, params)
   if (login.c) return returnWithoutLogin(runtime, req, res, login)
   const op = await runtime.op()
-  checkAuthorizationResponse(runtime, op, params, state)
+  try {
+    checkAuthorizationResponse(runtime, op, params, state)
+  } catch (err) {
+    // A prompt=none login the OP could not complete without the user: back to the page, anonymous.
+    if (silentLoginDeclined(login, err)) {
+      redirect(res, login.r)
+      return undefined
+    }
+    throw err
+  }
   const auth = await redeemCode(runtime, op, params, state, login)
   checkSenderConstraint(auth.tokenType, login.d, 'token') // a proof was sent: a Bearer answer is a downgrade
   await storeUser(runtime, req, res, auth, login.d)
@@ -193,6 +208,6 @@ async function finishLogin(runtime: Runtime, req: Request, res: Response): Promi
 /** `GET routes.callback` */
 export function callbackRoute(runtime: Runtime) {
   return (req: Request, res: Response, next: (err?: unknown) => void): void => {
-    observed('callback', runtime, req, () => finishLogin(runtime, req, res), { after: (auth) => claimDetails(auth.claims) }).catch(next)
+    observed('callback', runtime, req, () => finishLogin(runtime, req, res), { after: (auth) => claimDetails(auth?.claims) }).catch(next)
   }
 }

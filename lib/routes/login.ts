@@ -32,12 +32,17 @@ export interface LoginOptions {
   authorizationParams?: AuthorizationParams
 }
 
-/** Starts a login (see the file comment), publishing its outcome on `express-par:login`. */
-export function startLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions = {}): Promise<void> {
-  return observed('login', runtime, req, () => pushLogin(runtime, req, res, options))
+/** What express-par itself may add to a login: `silent` marks `attemptSilentLogin()`'s `prompt=none` logins. */
+interface InternalLoginOptions {
+  silent?: boolean
 }
 
-async function pushLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions): Promise<void> {
+/** Starts a login (see the file comment), publishing its outcome on `express-par:login`. */
+export function startLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions = {}, internal: InternalLoginOptions = {}): Promise<void> {
+  return observed('login', runtime, req, () => pushLogin(runtime, req, res, options, internal))
+}
+
+async function pushLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions, internal: InternalLoginOptions): Promise<void> {
   const { config } = runtime
   const extra = options.authorizationParams ?? {}
   const problem = authorizationParamsProblem(extra)
@@ -72,7 +77,7 @@ async function pushLogin(runtime: Runtime, req: Request, res: Response, options:
   // Another tab may be starting a login in the same session right now: keep its pending login.
   if (cameWithRequest(req)) guardSessionSave(req)
   const instance = ensureInstanceState(req.session, config.name)
-  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge, dpopKey })
+  addPendingLogin(instance, state, { codeVerifier, nonce, returnTo, maxAge, dpopKey, silent: internal.silent })
   boundPreLoginSession(req)
   try {
     await saveSession(req)

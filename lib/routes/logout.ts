@@ -1,6 +1,8 @@
 /**
- * Logging out: destroy the local session, then either redirect to `returnTo` (default
- * `routes.postLogoutRedirect`) or, with `idpLogout`, to the OP's `end_session_endpoint`
+ * Logging out: (the route only: check the request comes from the app's own origin, so that no
+ * other site can log a user out) -> end this instance's login (destroying the session and
+ * clearing its cookie when no other instance has a login in it) -> redirect to `returnTo`
+ * (default `routes.postLogoutRedirect`) or, with `idpLogout`, to the OP's `end_session_endpoint`
  * (OpenID Connect RP-Initiated Logout) with `id_token_hint`.
  */
 
@@ -11,27 +13,30 @@ import { parError } from '../errors.js'
 import { claimDetails, observed } from '../events.js'
 import { rawQuery, single } from '../http/query.js'
 import { safeReturnTo } from '../http/return-to.js'
+import { fromOwnOrigin } from '../http/same-origin.js'
+import { clearSessionCookie, sessionCookie } from '../http/session-cookie.js'
 import type { Runtime } from '../runtime.js'
 import { destroySession, saveSession } from '../session/store-calls.js'
-import { pruneInstanceState, storedLogin } from '../session/state.js'
+import { othersLoggedIn, pruneInstanceState, storedLogin } from '../session/state.js'
 
 export interface LogoutOptions {
   /** Same-origin path to land on after logout. Default `routes.postLogoutRedirect`. */
   returnTo?: string
 }
 
-/** Logs out (see the file comment), publishing the outcome on `express-par:logout`. */
+/** Who is logging out, for the `express-par:logout` event. */
+const loggingOut = (runtime: Runtime, req: Request) => () => claimDetails(storedLogin(req.session, runtime.config.name)?.auth.claims)
+
+/** Logs out (`res.oidc.logout()`; see the file comment), publishing the outcome on `express-par:logout`. */
 export function logout(runtime: Runtime, req: Request, res: Response, options: LogoutOptions = {}): Promise<void> {
-  return observed('logout', runtime, req, () => endSessions(runtime, req, res, options), {
-    before: () => claimDetails(storedLogin(req.session, runtime.config.name)?.auth.claims),
-  })
+  return observed('logout', runtime, req, () => endSessions(runtime, req, res, options), { before: loggingOut(runtime, req) })
 }
 
 async function endSessions(runtime: Runtime, req: Request, res: Response, options: LogoutOptions): Promise<void> {
   const { config } = runtime
   const returnTo = safeReturnTo(options.returnTo, config.baseURL, config.routes.postLogoutRedirect)
   const idToken = storedLogin(req.session, config.name)?.auth.idToken
-  await endLocalSession(runtime, req)
+  await endLocalSession(runtime, req, res)
   if (!config.idpLogout || !idToken) {
     res.redirect(returnTo)
     return
@@ -52,17 +57,21 @@ async function endSessions(runtime: Runtime, req: Request, res: Response, option
 
 /**
  * Ends this instance's login. When no other instance has a login in the session, the whole
- * session is destroyed (as a single-instance app expects); otherwise only this instance's state
- * goes, and the other logins stay.
+ * session is destroyed (as a single-instance app expects) and the browser told to drop its cookie;
+ * otherwise only this instance's state goes, and the other logins stay.
+ *
+ * A request of this session still in flight (a `/login` in another tab) cannot bring the login
+ * back when it saves: the save guard re-reads the stored session first (save-guard.ts).
  */
-async function endLocalSession(runtime: Runtime, req: Request): Promise<void> {
+async function endLocalSession(runtime: Runtime, req: Request, res: Response): Promise<void> {
   const name = runtime.config.name
-  const all = req.session.expressPar ?? {}
-  const othersLoggedIn = Object.keys(all).some((other) => other !== name && all[other]!.login !== undefined)
-  if (!othersLoggedIn) {
+  if (!othersLoggedIn(req.session, name)) {
+    const cookie = sessionCookie(req)
     await destroySession(req)
+    clearSessionCookie(res, cookie)
     return
   }
+  const all = req.session.expressPar!
   const removed = all[name]
   delete all[name]
   pruneInstanceState(req.session, name)
@@ -74,9 +83,32 @@ async function endLocalSession(runtime: Runtime, req: Request): Promise<void> {
   }
 }
 
-/** `GET routes.logout[?returnTo=/path]` */
+/** The `Sec-Fetch-Site` a request sent, when it is one of the values browsers send; anything else is not repeated. */
+function printableSite(req: Request): string {
+  const site = req.headers['sec-fetch-site']
+  if (site === undefined) return 'absent'
+  return ['cross-site', 'same-site', 'same-origin', 'none'].includes(site as string) ? (site as string) : 'unrecognised'
+}
+
+/** Logs out only a request of the app's own pages (see same-origin.ts). */
+async function logoutFromOwnOrigin(runtime: Runtime, req: Request, res: Response): Promise<void> {
+  const origin = runtime.config.baseURL.origin
+  if (!fromOwnOrigin(req, origin)) {
+    throw parError(
+      'ERR_LOGOUT_CROSS_SITE',
+      `Logout refused: the request did not come from this app's own pages at ${origin} (Sec-Fetch-Site: ${printableSite(req)}; without Fetch Metadata only a POST with this Origin logs out). The session stays. Log out with a form or link on the app's own pages.`,
+    )
+  }
+  await endSessions(runtime, req, res, { returnTo: single(rawQuery(req), 'returnTo') })
+}
+
+/**
+ * `GET` and `POST routes.logout[?returnTo=/path]`: only from the app's own origin (Fetch Metadata
+ * `same-origin` or `none`; without Fetch Metadata, a POST whose `Origin` is the app's). Anything
+ * else is `ERR_LOGOUT_CROSS_SITE` (403) and the session stays.
+ */
 export function logoutRoute(runtime: Runtime) {
   return (req: Request, res: Response, next: (err?: unknown) => void): void => {
-    logout(runtime, req, res, { returnTo: single(rawQuery(req), 'returnTo') }).catch(next)
+    observed('logout', runtime, req, () => logoutFromOwnOrigin(runtime, req, res), { before: loggingOut(runtime, req) }).catch(next)
   }
 }

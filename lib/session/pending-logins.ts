@@ -33,6 +33,8 @@ export interface PendingLogin {
    * the code is bound to it and the token request (on whichever instance) must use the same key.
    */
   d?: DPoPKeyRecord
+  /** A silent (`prompt=none`) login of `attemptSilentLogin()`: "login required" answers return to `r` quietly. */
+  s?: 1
 }
 
 /** Drops expired logins, then the oldest beyond the cap (keeping room for `reserve` more). */
@@ -50,7 +52,7 @@ function prune(pending: Record<string, PendingLogin>, now: number, reserve: numb
 export function addPendingLogin(
   instance: InstanceState,
   state: string,
-  login: { codeVerifier: string; nonce: string; returnTo: string; maxAge?: number; dpopKey?: DPoPKeyRecord },
+  login: { codeVerifier: string; nonce: string; returnTo: string; maxAge?: number; dpopKey?: DPoPKeyRecord; silent?: boolean },
   now = Date.now(),
 ): void {
   const pending = instance.pending ?? {}
@@ -58,6 +60,7 @@ export function addPendingLogin(
   pending[state] = { v: login.codeVerifier, n: login.nonce, r: login.returnTo, e: now + PENDING_LOGIN_TTL_MS }
   if (login.maxAge !== undefined) pending[state]!.m = login.maxAge
   if (login.dpopKey !== undefined) pending[state]!.d = login.dpopKey
+  if (login.silent) pending[state]!.s = 1
   instance.pending = pending
 }
 

@@ -33,12 +33,19 @@ export interface Login {
   gen: number
   /** The DPoP key pair the tokens are bound to (RFC 9449), when DPoP is on. */
   dpop?: DPoPKeyRecord
+  /**
+   * Who the OP says logged in (`sub`) and in which of its sessions (`sid`), kept apart from `auth`
+   * (which `afterCallback` may trim) when `backchannelLogout` is on: what a logout token must match.
+   */
+  opSession?: { sub: string; sid?: string }
 }
 
 /** The state of one `auth()` instance in one session. */
 export interface InstanceState {
   pending?: Record<string, PendingLogin>
   login?: Login
+  /** `attemptSilentLogin()` already tried a `prompt=none` login in this session (at most one per session). */
+  silentTried?: 1
 }
 
 declare module 'express-session' {
@@ -68,7 +75,7 @@ export function pruneInstanceState(session: AnySession, name: string): void {
   const all = session.expressPar
   if (all === undefined) return
   const state = all[name]
-  if (state !== undefined && state.pending === undefined && state.login === undefined) delete all[name]
+  if (state !== undefined && state.pending === undefined && state.login === undefined && state.silentTried === undefined) delete all[name]
   if (Object.keys(all).length === 0) delete session.expressPar
 }
 
@@ -83,6 +90,12 @@ export function removeLogin(session: AnySession, name: string): void {
   if (state?.login === undefined) return
   delete state.login
   pruneInstanceState(session, name)
+}
+
+/** Whether another instance than `name` has a login in `session` (then a logout of `name` keeps the session). */
+export function othersLoggedIn(session: AnySession, name: string): boolean {
+  const all = session.expressPar ?? {}
+  return Object.keys(all).some((other) => other !== name && all[other]!.login !== undefined)
 }
 
 /** Whether `session` holds anything but express-par's pending logins (and the cookie). */

@@ -74,6 +74,6 @@ test('a logout publishes who logged out; a refresh publishes its outcome', async
   await stack.login(browser)
   expect((await browser.request(`${stack.baseURL}/refresh`, { method: 'POST' })).status).toBe(200)
   expect(on('refresh')).toEqual([expect.objectContaining({ outcome: 'success', sub: 'alice', name: 'default' })])
-  await browser.request(`${stack.baseURL}/logout`)
+  await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })
   expect(on('logout')).toEqual([expect.objectContaining({ outcome: 'success', sub: 'alice' })])
 })

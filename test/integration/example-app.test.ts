@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { MemoryStore } from 'express-session'
 import { createApp } from '../../example-app/app.js'
 import { DEMO_USER, startLocalOP } from '../../example-app/local-op.js'
-import { TestBrowser, authorizeAtOP } from '../support/browser.js'
+import { startExample } from '../../example-app/stack.js'
+import { SAME_ORIGIN, TestBrowser, authorizeAtOP, endSessionAtOP } from '../support/browser.js'
 
 /** The error page's sentence for the person in front of the browser. */
 const explanation = (body: string) => /<p id="error-explanation">([^<]*)<\/p>/.exec(body)?.[1]
@@ -54,7 +55,9 @@ describe('example app', () => {
     expect(claims.body).not.toContain('&quot;')
     expect((await browser.request(`${baseURL}/`)).body).toContain('Logged in as <strong>Alice Example</strong>')
 
-    await browser.request(`${baseURL}/logout`)
+    // Log out is a POST form on the app's own pages.
+    expect((await browser.request(`${baseURL}/`)).body).toContain('<form class="inline" method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>')
+    expect((await browser.request(`${baseURL}/logout`, { method: 'POST', headers: { ...SAME_ORIGIN, origin: baseURL } })).status).toBe(302)
     expect((await browser.request(`${baseURL}/`)).body).toContain('You are not logged in.')
   })
 
@@ -178,5 +181,48 @@ describe('example app hardening', () => {
     const chain: unknown[] = []
     for (let e: unknown = logged[0]; e; e = (e as { cause?: unknown }).cause) chain.push(e)
     expect(chain.some((e) => (e as { code?: string }).code === 'ECONNREFUSED' && String((e as { message?: string }).message).includes(String(opPort)))).toBe(true)
+  })
+})
+
+describe('the example as npm start runs it (startExample, two apps)', () => {
+  let example: Awaited<ReturnType<typeof startExample>>
+  beforeAll(async () => {
+    example = await startExample({ appHost: '127.0.0.1', opHost: '127.0.0.1', twoApps: true })
+  })
+  afterAll(() => example.close())
+
+  async function logIn(browser: TestBrowser, baseURL: string): Promise<void> {
+    const start = await browser.request(`${baseURL}/login`)
+    const callback = await authorizeAtOP(browser, start.headers.get('location')!, `${baseURL}/callback`, { login: DEMO_USER })
+    expect((await browser.request(callback)).status).toBe(302)
+  }
+
+  const profileOf = (browser: TestBrowser, baseURL: string) => browser.request(`${baseURL}/profile`, { headers: { 'sec-fetch-site': 'none' } })
+
+  test('the profile shows the OP session\'s sid; Log out ends the OP session too (idpLogout, with the OP\'s confirmation)', async () => {
+    const browser = new TestBrowser()
+    await logIn(browser, example.baseURL)
+    const profile = await profileOf(browser, example.baseURL)
+    expect(profile.body).toMatch(/<code id="sid">[\w-]{10,}<\/code>/)
+    const out = await browser.request(`${example.baseURL}/logout`, { method: 'POST', headers: { ...SAME_ORIGIN, origin: example.baseURL } })
+    expect(new URL(out.headers.get('location')!).pathname).toBe('/session/end')
+    expect((await browser.request(`${example.baseURL}/`)).body).toContain('You are not logged in.')
+    // The OP asks to confirm; after it, its session is gone: a new login asks for the password again.
+    const confirmed = await endSessionAtOP(browser, out.headers.get('location')!)
+    expect(confirmed.headers.get('location')).toBe(`${example.baseURL}/`)
+    const start = await browser.request(`${example.baseURL}/login`)
+    const atOP = await browser.follow(start.headers.get('location')!, (url) => url.startsWith(`${example.baseURL}/callback`))
+    expect(atOP.body).toContain('name="login"')
+  })
+
+  test('log out everywhere: logged in to both apps (one OP session), ending it at the OP logs both out over the back channel', async () => {
+    const browser = new TestBrowser()
+    await logIn(browser, example.baseURL)
+    await logIn(browser, example.second!.baseURL) // single sign-on: no password the second time
+    for (const baseURL of [example.baseURL, example.second!.baseURL]) expect((await profileOf(browser, baseURL)).status).toBe(200)
+    const link = /<a id="end-op-session" href="([^"]+)"/.exec((await profileOf(browser, example.second!.baseURL)).body)![1]!.replace(/&amp;/g, '&')
+    const ended = await endSessionAtOP(browser, link)
+    expect(ended.headers.get('location')).toBe(`${example.second!.baseURL}/`)
+    for (const baseURL of [example.baseURL, example.second!.baseURL]) expect((await profileOf(browser, baseURL)).status).toBe(302) // to login
   })
 })

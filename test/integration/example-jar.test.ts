@@ -12,7 +12,7 @@ test('example app in JAR mode: login with a signed request object and private_ke
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const setup = await jarSetup({ baseURL, clientID: 'example-app' })
-  const op = await startLocalOP({ clients: [setup.client], features: setup.opFeatures, configuration: setup.opConfiguration })
+  const op = await startLocalOP({ clients: [setup.client], features: setup.opFeatures, loopbackCalls: setup.loopbackCalls })
   const pushed: Array<Record<string, string>> = []
   op.provider.on('pushed_authorization_request.success', (ctx: { oidc: { body: Record<string, string> } }) => pushed.push({ ...ctx.oidc.body }))
   server.on('request', createApp({ auth: { ...setup.auth, issuerBaseURL: op.issuer, allowInsecureRequests: true } }))

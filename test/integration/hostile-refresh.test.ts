@@ -12,7 +12,7 @@ import { storedAuth } from '../support/session-store.js'
 import type { TestBrowser } from '../support/browser.js'
 
 const stack = useHostileStack({
-  appRoutes: (app) => {
+  routes: (app) => {
     app.post('/refresh', (req: Request, res: Response, next: NextFunction) => {
       req.oidc.accessToken!
         .refresh()

@@ -98,7 +98,7 @@ test('a request in flight while the user logs out does not bring the login back 
   const hold = holdAt('in-flight')
   const inFlight = browser.request(`${stack.baseURL}/note?gate=in-flight`)
   await hold.reached // it loaded the logged-in session
-  expect((await browser.request(`${stack.baseURL}/logout`)).status).toBe(302)
+  expect((await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(302)
   hold.release()
   expect((await inFlight).status).toBe(200)
   const stored = storedSession(stack.store, browser, stack.baseURL)

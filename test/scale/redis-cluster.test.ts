@@ -4,6 +4,7 @@
  */
 
 import { jest } from '@jest/globals'
+import { SAME_ORIGIN, endSessionAtOP } from '../support/browser.js'
 import { errorCode, startCluster, type Cluster } from './support/cluster.js'
 
 // An unhandled rejection anywhere in the process fails the running test (jest reports it), so
@@ -34,12 +35,43 @@ test('a logout on instance B ends the session on instance A', async () => {
   expect((await cluster.request(browser, 'A', await cluster.authorize(browser, 'A'))).status).toBe(302)
   expect(await cluster.whoIsLoggedIn(browser, 'A')).toBe('alice')
 
-  const out = await cluster.request(browser, 'B', '/logout')
+  const oldCookie = browser.cookie(cluster.url, 'connect.sid')!
+  const out = await cluster.request(browser, 'B', '/logout', { method: 'POST', headers: SAME_ORIGIN })
   expect(out.status).toBe(302)
-  // The browser still sends its old session cookie: the session behind it is gone from Redis.
-  expect(browser.cookie(cluster.url, 'connect.sid')).toBeDefined()
+  expect(browser.cookie(cluster.url, 'connect.sid')).toBeUndefined() // the answer cleared it
+  expect(await cluster.whoIsLoggedIn(browser, 'A')).toBeNull()
+  // A browser that kept sending the old cookie anyway: the session behind it is gone from Redis.
+  const stubborn = cluster.browser()
+  stubborn.jar.set(new URL(cluster.url).hostname, new Map([['connect.sid', oldCookie]]))
+  expect(await cluster.whoIsLoggedIn(stubborn, 'A')).toBeNull()
+  expect(await cluster.whoIsLoggedIn(stubborn, 'B')).toBeNull()
+})
+
+test('the OP ends the session: a login made on A, its logout token delivered to B, is logged out on both', async () => {
+  const browser = cluster.browser()
+  const other = cluster.browser()
+  expect((await cluster.request(browser, 'A', await cluster.authorize(browser, 'A'))).status).toBe(302)
+  expect((await cluster.request(other, 'B', await cluster.authorize(other, 'B'))).status).toBe(302)
+  expect(await cluster.whoIsLoggedIn(browser, 'B')).toBe('alice')
+
+  cluster.backchannelTo = 'B'
+  const before = cluster.served.length
+  await endSessionAtOP(browser, `${cluster.issuer}/session/end`)
+  expect(cluster.served.slice(before)).toEqual([{ instance: 'B', path: '/backchannel-logout' }])
   expect(await cluster.whoIsLoggedIn(browser, 'A')).toBeNull()
   expect(await cluster.whoIsLoggedIn(browser, 'B')).toBeNull()
+  // Another OP session of the same user (another browser) is not this sid: it stays.
+  expect(await cluster.whoIsLoggedIn(other, 'A')).toBe('alice')
+})
+
+test('a logout token accepted by B is refused by A as a replay (the jti cache is in Redis)', async () => {
+  const browser = cluster.browser()
+  expect((await cluster.request(browser, 'B', await cluster.authorize(browser, 'A'))).status).toBe(302)
+  cluster.backchannelTo = 'B'
+  await endSessionAtOP(browser, `${cluster.issuer}/session/end`)
+  const replay = await cluster.request(cluster.browser(), 'A', '/backchannel-logout', { method: 'POST', form: { logout_token: cluster.logoutTokens.at(-1)! } })
+  expect(replay.status).toBe(400)
+  expect(JSON.parse(replay.body)).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/accepted before/) })
 })
 
 test('two concurrent logins, split across the instances the other way round, both succeed', async () => {

@@ -6,6 +6,9 @@ import https from 'node:https'
  * browsers), manual redirects, and the oidc-provider development login and consent forms.
  */
 
+/** What a browser sends for a request from one of the app's own pages (Fetch Metadata). */
+export const SAME_ORIGIN = Object.freeze({ 'sec-fetch-site': 'same-origin' }) as Record<string, string>
+
 export interface Page {
   url: string
   status: number
@@ -117,4 +120,19 @@ export async function authorizeAtOP(
     page = await browser.follow(next, atCallback)
   }
   throw new Error('OP interaction did not reach the callback')
+}
+
+/**
+ * Ends the browser's session at the OP the way a person does on oidc-provider's logout page: opens
+ * `endSessionUrl` (its end_session_endpoint, with any parameters), then confirms "Yes, sign me
+ * out". The OP then calls the back-channel logout URIs of the session's clients before it answers.
+ * Returns the OP's final answer (a redirect to the post-logout page).
+ */
+export async function endSessionAtOP(browser: TestBrowser, endSessionUrl: string): Promise<Page> {
+  const issuer = new URL(endSessionUrl).origin
+  const page = await browser.request(endSessionUrl)
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1]
+  const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(page.body)?.[1]
+  if (page.status !== 200 || !xsrf || !action) throw new Error(`The OP showed no logout confirmation (HTTP ${page.status}): ${page.body.slice(0, 300)}`)
+  return browser.request(new URL(action, issuer).href, { form: { xsrf, logout: 'yes' } })
 }

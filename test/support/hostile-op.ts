@@ -90,6 +90,8 @@ export interface HostileOP {
   published: OpKey[]
   /** Number of requests to `path` so far. */
   count(path: string): number
+  /** Signs `claims` as the OP would (default: its current signing key), e.g. a logout token; `header` overrides the JWS header. */
+  sign(claims: Record<string, unknown>, options?: { key?: OpKey; header?: Record<string, unknown> }): Promise<string>
   newKey(alg?: 'RS256' | 'PS256' | 'ES256', kid?: string): Promise<OpKey>
   /** Back to valid answers and the first key, with empty logs. */
   reset(): Promise<void>
@@ -147,6 +149,7 @@ export async function startHostileOP(options: HostileOPOptions = {}): Promise<Ho
     signingKey: first,
     published: [first],
     count: (path) => op.requests.filter((r) => r.path === path).length,
+    sign: (claims, options) => sign(claims, options),
     newKey,
     async reset() {
       op.requests.length = 0

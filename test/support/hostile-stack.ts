@@ -45,13 +45,17 @@ async function listen(server: http.Server, protocol: 'http' | 'https'): Promise<
 
 export interface HostileStackOptions {
   auth?: Partial<AuthOptions>
-  /** An OP to use (left open by close()); default: a new one started with `opOptions`. */
+  /** An OP to share (several apps, one OP); default: a new one started with `opOptions`, closed with the stack. */
   op?: HostileOP
   opOptions?: HostileOPOptions
   /** Serve the app over https (at https://localhost:port) with this certificate. */
   tls?: { key: string; cert: string }
-  /** Adds the test's own routes to the app, before the error handler. */
-  appRoutes?: (app: express.Express) => void
+  /** The session store (share one between stacks to play several instances); default a new MemoryStore. */
+  store?: MemoryStore
+  /** The app's own middleware before auth() (e.g. a body parser). */
+  beforeAuth?: (app: express.Express) => void
+  /** The app's own middleware and routes after auth() (before the stack's `/`). */
+  routes?: (app: express.Express) => void
 }
 
 /** Starts a hostile OP (or uses `op`) and an app whose `auth()` points at it. */
@@ -60,9 +64,10 @@ export async function startHostileStack(options: HostileStackOptions = {}): Prom
   const appServer = options.tls ? https.createServer(options.tls) : http.createServer()
   const baseURL = await listen(appServer, options.tls ? 'https' : 'http')
   const app = express()
-  const store = new MemoryStore()
+  const store = options.store ?? new MemoryStore()
   const errors: ExpressParError[] = []
   app.use(session({ secret: 'hostile-session-secret', resave: false, saveUninitialized: false, store }))
+  options.beforeAuth?.(app)
   app.use(
     auth({
       issuerBaseURL: op.issuer,
@@ -74,6 +79,7 @@ export async function startHostileStack(options: HostileStackOptions = {}): Prom
       ...options.auth,
     } as AuthOptions),
   )
+  options.routes?.(app)
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), claims: req.oidc.idTokenClaims ?? null, token: req.oidc.accessToken ?? null })
   })
@@ -88,7 +94,6 @@ export async function startHostileStack(options: HostileStackOptions = {}): Prom
       claimKeys: Object.keys(req.oidc.idTokenClaims!),
     })
   })
-  options.appRoutes?.(app)
   app.get('/fetch', (req, res, next) => {
     req.oidc.fetch(String(req.query.url)).then(async (answer) => res.status(answer.status).send(await answer.text()), next)
   })

@@ -1,9 +1,9 @@
 import type { MemoryStore, SessionData } from 'express-session'
 import type { TestBrowser } from './browser.js'
 
-/** The session id behind the browser's `connect.sid` cookie for `baseURL`. */
-export function sessionId(browser: TestBrowser, baseURL: string): string | undefined {
-  const cookie = browser.cookie(baseURL, 'connect.sid')
+/** The session id behind the browser's session cookie (`connect.sid` unless named otherwise) for `baseURL`. */
+export function sessionId(browser: TestBrowser, baseURL: string, cookieName = 'connect.sid'): string | undefined {
+  const cookie = browser.cookie(baseURL, cookieName)
   if (!cookie) return undefined
   const signed = decodeURIComponent(cookie) // s:<id>.<signature>
   return signed.slice(2, signed.lastIndexOf('.'))

@@ -31,6 +31,10 @@ export interface StackOptions {
   appRoutes?: (app: express5.Express, issuer: string) => void
   /** An app error middleware run before the test's own error handler (which records and answers). */
   errorMiddleware?: (err: unknown, req: express5.Request, res: express5.Response, next: express5.NextFunction) => void
+  /** express-session options over the defaults (e.g. a cookie `name`). */
+  session?: Partial<session.SessionOptions>
+  /** Adds the app's own middleware and routes after auth() (before the stack's `/` and `/protected`). */
+  routes?: (app: express5.Express) => void
 }
 
 export interface Stack {
@@ -61,7 +65,16 @@ async function listen(server: http.Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-const OP_EVENTS = ['pushed_authorization_request.success', 'pushed_authorization_request.error', 'grant.success', 'grant.error', 'authorization.error', 'server_error']
+const OP_EVENTS = [
+  'pushed_authorization_request.success',
+  'pushed_authorization_request.error',
+  'grant.success',
+  'grant.error',
+  'authorization.error',
+  'server_error',
+  'backchannel.success',
+  'backchannel.error',
+]
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const appServer = http.createServer()
@@ -94,7 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app = expressModule()
   const store = options.store ?? new MemoryStore()
   const errors: ExpressParError[] = []
-  app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store }))
+  app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false, store, ...options.session }))
   app.use(
     auth({
       issuerBaseURL: op.issuer,
@@ -105,6 +118,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.auth,
     } as AuthOptions),
   )
+  options.routes?.(app as express5.Express)
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), user: req.oidc.user ?? null })
   })

@@ -66,6 +66,10 @@ describe('buildConfig refuses', () => {
     ['a name that is not a string', { ...valid, name: 7 }, /`name` must be/],
     ['a coordination that is not an object', { ...valid, coordination: 'redis://x' }, /`coordination` must be a coordination store/],
     ['a coordination without its methods', { ...valid, coordination: { get() {}, delete() {} } }, /`coordination` lacks setIfAbsent, addToSet, members/],
+    ['a non-boolean backchannelLogout', { ...valid, backchannelLogout: 'yes' }, /`backchannelLogout` must be true or false, got "yes"/],
+    ['routes.backchannelLogout without backchannelLogout', { ...valid, routes: { backchannelLogout: '/bcl' } }, /`routes.backchannelLogout` is set but `backchannelLogout` is not true/],
+    ['a disabled backchannelLogout route with backchannelLogout on', { ...valid, backchannelLogout: true, routes: { backchannelLogout: false } }, /`routes.backchannelLogout` must be a path starting with "\/", got false/],
+    ['the backchannelLogout route on the logout path', { ...valid, backchannelLogout: true, routes: { backchannelLogout: '/logout' } }, /`routes.backchannelLogout` must be different paths/],
   ])('%s', (_name, options, message) => {
     expect(configError(options).message).toMatch(message)
   })
@@ -93,7 +97,8 @@ describe('authorizationParams refuses every parameter express-par sets itself', 
 describe('buildConfig accepts', () => {
   test('defaults', () => {
     const config = buildConfig(valid)
-    expect(config.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/', jwks: false })
+    expect(config.routes).toEqual({ login: '/login', callback: '/callback', logout: '/logout', postLogoutRedirect: '/', jwks: false, backchannelLogout: false })
+    expect(config.backchannelLogout).toBe(false)
     expect(config.redirectUri).toBe('https://app.example.com/callback')
     expect(config.authorizationParams).toEqual({ scope: 'openid profile email' })
     expect(config.clientAuthMethod).toBe('client_secret_basic')
@@ -111,6 +116,12 @@ describe('buildConfig accepts', () => {
     expect(config.httpTimeout).toBe(5000)
     expect(config.routes.login).toBe('/login')
     expect(config.authorizationParams.scope).toBe('openid profile email')
+  })
+
+  test('backchannelLogout: served at /backchannel-logout, or at routes.backchannelLogout', () => {
+    expect(buildConfig({ ...valid, backchannelLogout: true }).routes.backchannelLogout).toBe('/backchannel-logout')
+    expect(buildConfig({ ...valid, backchannelLogout: true, routes: { backchannelLogout: '/oidc/bcl' } }).routes.backchannelLogout).toBe('/oidc/bcl')
+    expect(buildConfig({ ...valid, backchannelLogout: false }).routes.backchannelLogout).toBe(false)
   })
 
   test('a base path joins the callback', () => {

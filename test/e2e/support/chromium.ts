@@ -10,8 +10,8 @@ import { chromium, type Browser } from 'playwright-core'
 /**
  * Flags beyond playwright's own (which already run headless with `--no-sandbox` and a fresh
  * temporary `--user-data-dir` per launch, deleted on close): no GPU, no QUIC, nothing that talks
- * to Google in the background, and no host but localhost and 127.0.0.1 resolves (the OP's
- * development pages @import a web font from the internet). Blocking by DNS rather than by request
+ * to Google in the background, and no host but localhost, 127.0.0.1 and 127.0.0.2 (another site,
+ * for cross-site tests) resolves (the OP's development pages @import a web font from the internet). Blocking by DNS rather than by request
  * interception keeps the HTTP cache on, so the back button behaves as it does for users.
  */
 export const CHROMIUM_ARGS = [
@@ -21,7 +21,7 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE 127.0.0.2',
 ]
 
 export function chromiumPath(): string {

@@ -42,9 +42,15 @@ export interface Cluster {
   redisErrors: Error[]
   /** Which instance served each request, in order. */
   served: Array<{ instance: InstanceName; path: string }>
+  /** The OP's issuer (reached directly, not through the balancer). */
+  issuer: string
+  /** The instance the OP's back-channel logout calls go to (through the balancer). Default B. */
+  backchannelTo: InstanceName
+  /** The logout tokens the OP sent, in order. */
+  logoutTokens: string[]
   browser(): TestBrowser
   /** One request to `pathOrURL` (a path, or a URL at the public origin), served by `instance`. */
-  request(browser: TestBrowser, instance: InstanceName, pathOrURL: string): Promise<Page>
+  request(browser: TestBrowser, instance: InstanceName, pathOrURL: string, init?: { method?: string; headers?: Record<string, string>; form?: Record<string, string> }): Promise<Page>
   /** `/login` on `instance`, then the OP's login and consent as `user`: the callback URL, not opened. */
   authorize(browser: TestBrowser, instance: InstanceName, user?: string): Promise<string>
   /** The `sub` of the user logged in at `instance`, or null when it answers 401. */
@@ -118,6 +124,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     balancer = await startBalancer(urls)
     const publicURL = balancer.url
     const tokenRequests: string[] = []
+    const logoutTokens: string[] = []
+    const backchannel = { to: 'B' as InstanceName }
     op = await startLocalOP({
       clients: [
         {
@@ -126,12 +134,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           redirect_uris: [`${publicURL}/callback`],
           post_logout_redirect_uris: [`${publicURL}/`],
           grant_types: ['authorization_code', 'refresh_token'],
+          backchannel_logout_uri: `${publicURL}/backchannel-logout`,
+          backchannel_logout_session_required: true,
           ...options.client,
         },
       ],
       features: options.opFeatures,
-      // Refresh tokens for every login, rotated on use: one sent twice revokes the grant.
-      configuration: { issueRefreshToken: () => true, rotateRefreshToken: true },
+      configuration: {
+        // Refresh tokens for every login, rotated on use: one sent twice revokes the grant.
+        issueRefreshToken: () => true,
+        rotateRefreshToken: true,
+        // oidc-provider refuses loopback addresses (SSRF protection): its logout calls go to the
+        // balancer on this machine, steered to the instance the test names.
+        fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
+          const { dispatcher: _ssrfProtection, ...rest } = options
+          if (rest.body instanceof URLSearchParams) logoutTokens.push(rest.body.get('logout_token') ?? '')
+          const headers = new Headers(rest.headers)
+          headers.set(INSTANCE_HEADER, backchannel.to)
+          return fetch(url, { ...rest, headers } as RequestInit)
+        },
+      },
       middleware: [
         async (ctx: { path: string; method: string; req: http.IncomingMessage }, next: () => Promise<void>) => {
           if (ctx.path === '/token' && ctx.method === 'POST') {
@@ -156,6 +178,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           clientID: CLIENT_ID,
           clientSecret: CLIENT_SECRET,
           allowInsecureRequests: true,
+          backchannelLogout: true,
+          // One-time rules and the login index, shared by the instances through the same Redis.
           coordination: redisCoordination(instance.redis.client),
           ...options.auth,
         },
@@ -177,9 +201,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       url: publicURL,
       redisErrors,
       served,
+      issuer: op.issuer,
+      get backchannelTo() {
+        return backchannel.to
+      },
+      set backchannelTo(name: InstanceName) {
+        backchannel.to = name
+      },
+      logoutTokens,
       browser: () => new TestBrowser(),
-      request(browser, instance, pathOrURL) {
-        return browser.request(new URL(pathOrURL, publicURL).href, { headers: { [INSTANCE_HEADER]: instance } })
+      request(browser, instance, pathOrURL, init = {}) {
+        return browser.request(new URL(pathOrURL, publicURL).href, { method: init.method, form: init.form, headers: { ...init.headers, [INSTANCE_HEADER]: instance } })
       },
       async authorize(browser, instance, user = 'alice') {
         const start = await cluster.request(browser, instance, '/login')
