@@ -12,5 +12,7 @@ export default {
   },
   testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
   setupFiles: ['<rootDir>/test/support/quiet-op.ts'],
+  // The secret scan of every message published on express-par's diagnostics channels.
+  setupFilesAfterEnv: ['<rootDir>/test/support/event-audit.ts'],
   testTimeout: 20000,
 }

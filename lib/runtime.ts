@@ -29,6 +29,11 @@ export interface Runtime {
   readonly issuer: () => string
 }
 
+/** `issuerBaseURL` as an issuer identifier is written: `https://op.example` has no path, so no `/`. */
+function configuredIssuer(issuer: URL): string {
+  return issuer.pathname === '/' && !issuer.search ? issuer.origin : issuer.href
+}
+
 /** The runtime of one `auth()` instance. Nothing is fetched until the first login. */
 export function createRuntime(config: Config): Runtime {
   // Innermost the transport (undici with the client certificate for mTLS), then the OP's deadline
@@ -51,6 +56,6 @@ export function createRuntime(config: Config): Runtime {
     jwks,
     clientAuth: authentication.clientAuth,
     coordination: new CoordinationClient(config.coordination, config.name, config.httpTimeout),
-    issuer: () => discovered?.serverMetadata().issuer ?? config.issuer.href,
+    issuer: () => discovered?.serverMetadata().issuer ?? configuredIssuer(config.issuer),
   }
 }

@@ -5,6 +5,7 @@
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { ExpressParEvent } from '../../lib/events.js'
+import { auditedEvents } from '../support/event-audit.js'
 import { sessionId } from '../support/session-store.js'
 import { CLIENT_ID, startStack, type Stack } from '../support/stack.js'
 
@@ -76,4 +77,8 @@ test('a logout publishes who logged out; a refresh publishes its outcome', async
   expect(on('refresh')).toEqual([expect.objectContaining({ outcome: 'success', sub: 'alice', name: 'default' })])
   await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })
   expect(on('logout')).toEqual([expect.objectContaining({ outcome: 'success', sub: 'alice' })])
+})
+
+test('the secret scan of every test file (test/support/event-audit.ts) saw these events', () => {
+  expect(auditedEvents()).toBeGreaterThan(5)
 })
