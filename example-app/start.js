@@ -15,6 +15,7 @@ import { DEMO_USER } from './local-op.js'
 import { startExample } from './stack.js'
 import { redisCoordination } from 'express-par/redis'
 import { startupFailure } from './startup-errors.js'
+import { logEvents } from './event-log.js'
 
 const port = Number(process.env.PORT ?? 3000)
 const opPort = Number(process.env.OP_PORT ?? 3001)
@@ -81,6 +82,7 @@ async function withLocalOP({ sessionStore, coordination }) {
 }
 
 async function main() {
+  logEvents() // one JSON line per login, callback, logout, refresh and back-channel logout
   if (env.ISSUER_BASE_URL) {
     const missing = ['CLIENT_ID', env.SIGNING_KEY ? 'SIGNING_KEY' : 'CLIENT_SECRET', 'BASE_URL', 'SESSION_SECRET'].filter((name) => !env[name])
     if (missing.length) {

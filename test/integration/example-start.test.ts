@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { TestBrowser, authorizeAtOP } from '../support/browser.js'
+import { eventProblems } from '../support/event-audit.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -47,4 +49,36 @@ describe('a port already in use names the variable that changes it', () => {
       await taken.close()
     }
   })
+})
+
+test('npm start logs every express-par event as one JSON line, with nothing secret in it', async () => {
+  const child = spawn(process.execPath, ['example-app/start.js'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', OP_PORT: '0', ISSUER_BASE_URL: '', REDIS_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  try {
+    const deadline = Date.now() + 15000
+    while (!/open (http:\/\/localhost:\d+)/.test(stdout) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    const baseURL = /open (http:\/\/localhost:\d+)/.exec(stdout)![1]!
+    const browser = new TestBrowser()
+    const start = await browser.request(`${baseURL}/login`)
+    const callback = await authorizeAtOP(browser, start.headers.get('location')!, `${baseURL}/callback`)
+    expect((await browser.request(callback)).status).toBe(302)
+    while (!stdout.includes('"event":"callback"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    const events = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(events.map((e) => [e.event, e.outcome])).toEqual([
+      ['login', 'success'],
+      ['callback', 'success'],
+    ])
+    expect(events[1]).toMatchObject({ sub: 'alice', clientID: 'example-app', name: 'default', at: expect.any(String) })
+    for (const { at: _at, event: _name, ...message } of events) expect(eventProblems('npm start', message)).toEqual([])
+  } finally {
+    child.kill()
+  }
 })
