@@ -51,6 +51,9 @@ async function endSessions(runtime: Runtime, req: Request, res: Response, option
   const endSessionUrl = client.buildEndSessionUrl(op, {
     id_token_hint: idToken,
     post_logout_redirect_uri: appURL(new URL(config.baseURL.origin), returnTo),
+    // OPTIONAL in RP-Initiated Logout 1.0 §2, and nothing is checked on the way back, but some OPs
+    // (Glewlwyd) return to post_logout_redirect_uri only when the request has one.
+    state: client.randomState(),
   })
   res.redirect(endSessionUrl.href)
 }

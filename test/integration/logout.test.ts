@@ -48,6 +48,7 @@ describe.each(EXPRESS_VERSIONS)('logout (%s)', (_name, express) => {
       expect(endSession.pathname).toBe('/session/end')
       expect(endSession.searchParams.get('id_token_hint')).toMatch(/^ey/)
       expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.baseURL}/`)
+      expect(endSession.searchParams.get('state')).toMatch(/^[\w-]{43}$/) // fresh per logout: some OPs return only with one
       expect(await authenticated(stack, browser)).toBe(false)
       // The OP accepts it: it shows its logout confirmation rather than an error.
       const atOP = await browser.request(endSession.href)

@@ -4,8 +4,8 @@
  * the file if any published message carried something it must not: a field outside the documented
  * ones, a JWT (ID, access, refresh or logout token), a signed session cookie, a client secret of
  * the test stacks, or a long random string (codes, verifiers, states, nonces, opaque tokens and
- * session ids are all 32+ characters of base64url). The session digest is the one exception, and
- * it is 22 characters.
+ * session ids are all 32+ characters of base64url) outside `sub`, which an OP may make long and
+ * random. The session digest is 22 characters.
  */
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
@@ -42,7 +42,8 @@ export function eventProblems(channel: string, message: unknown): string[] {
     for (const text of stringsOf(value)) {
       if (JWT.test(text)) problems.push(`${channel}: ${key} holds a JWT`)
       if (SIGNED_COOKIE.test(text)) problems.push(`${channel}: ${key} holds a signed session cookie`)
-      if (LONG_RANDOM.test(text)) problems.push(`${channel}: ${key} holds a long random string (a code, token, verifier, state, nonce or session id?)`)
+      // A subject identifier may be long and random (pairwise or opaque `sub`s): only the rest may not.
+      if (key !== 'sub' && LONG_RANDOM.test(text)) problems.push(`${channel}: ${key} holds a long random string (a code, token, verifier, state, nonce or session id?)`)
       for (const secret of KNOWN_SECRETS) if (text.includes(secret)) problems.push(`${channel}: ${key} holds a client secret`)
     }
   }

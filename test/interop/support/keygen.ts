@@ -1,7 +1,7 @@
 /**
  * `npx express-par keygen`, run in-process (the bin's own main(), so no build is needed): the
- * private PEM to give to auth() and the public JWK Set to register at the OP, parsed from the
- * text the command prints.
+ * private PEM to give to auth() (what it prints on stdout) and the public JWK Set to register at
+ * the OP (printed with the notes on stderr, when there is no --out).
  */
 
 import type { JWK } from 'jose'
@@ -18,7 +18,7 @@ export async function keygen(alg: string): Promise<KeygenOutput> {
   const code = await main(['keygen', '--alg', alg], { write: (text) => (out += text) }, { write: (text) => (err += text) })
   if (code !== 0) throw new Error(`express-par keygen --alg ${alg} exited with ${code}: ${err}`)
   const pem = /-----BEGIN PRIVATE KEY-----\n[\s\S]+?\n-----END PRIVATE KEY-----/.exec(out)
-  const jwksStart = out.lastIndexOf('\n{\n')
-  if (!pem || jwksStart < 0) throw new Error(`Unexpected express-par keygen output:\n${out}`)
-  return { privateKeyPem: pem[0], jwks: JSON.parse(out.slice(jwksStart)) }
+  const jwksStart = err.indexOf('\n{\n')
+  if (!pem || jwksStart < 0) throw new Error(`Unexpected express-par keygen output:\n${out}\n${err}`)
+  return { privateKeyPem: pem[0], jwks: JSON.parse(err.slice(jwksStart, err.lastIndexOf('\n}') + 2)) }
 }
