@@ -22,7 +22,7 @@ export const EXPRESS_OPENID_CONNECT_HINTS: ReadonlyMap<string, string> = new Map
   ['auth0Logout', 'use `idpLogout: true`: it ends the session at any OP that offers RP-initiated logout (`end_session_endpoint`), Auth0 included.'],
   [
     'attemptSilentLogin',
-    "there is no silent-login option: start one from your own handler with `res.oidc.login({ authorizationParams: { prompt: 'none' } }, next)`; the OP's `login_required` answer arrives as `ERR_LOGIN_REFUSED`.",
+    "silent login is a middleware here: `app.use(attemptSilentLogin())` after `auth()` tries one `prompt=none` login per session for anonymous page loads (see the README's Logout section). Remove the option.",
   ],
   [
     'errorOnRequiredAuth',
@@ -52,5 +52,5 @@ export const EXPRESS_OPENID_CONNECT_HINTS: ReadonlyMap<string, string> = new Map
   ['logoutParams', 'with `idpLogout: true` the logout sends `id_token_hint` and `post_logout_redirect_uri`; extra logout parameters are not supported.'],
   ['httpUserAgent', 'the User-Agent of requests to the OP is not configurable.'],
   ['customFetch', 'requests to the OP are made by express-par (openid-client, with `httpTimeout`); a custom fetch is not supported.'],
-  ['useMtls', 'mutual TLS (RFC 8705) is not supported by this version of express-par.'],
+  ['useMtls', "give the client certificate as `mtls: { cert, key, ca }` (RFC 8705): it is presented on every back-channel call and binds the tokens; `clientAuthMethod: 'tls_client_auth'` also authenticates with it."],
 ])

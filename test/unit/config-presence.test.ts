@@ -27,7 +27,7 @@ describe("express-openid-connect's options get a migration hint", () => {
     ['secret', 'a-long-session-secret', /sessions are express-session's job here: register `app\.use\(session\(/],
     ['authRequired', false, /add `requiresAuth\(\)` to the routes that need a login/],
     ['auth0Logout', true, /use `idpLogout: true`/],
-    ['attemptSilentLogin', true, /res\.oidc\.login\(\{ authorizationParams: \{ prompt: 'none' \} \}, next\)/],
+    ['attemptSilentLogin', true, /`app\.use\(attemptSilentLogin\(\)\)` after `auth\(\)`/],
     ['errorOnRequiredAuth', true, /already answers .* `ERR_UNAUTHENTICATED` \(401\)/],
     ['getLoginState', () => ({}), /the one value carried through a login is `returnTo`/],
     ['identityClaimFilter', ['aud'], /delete them from `auth\.claims` in `afterCallback`/],
@@ -41,7 +41,7 @@ describe("express-openid-connect's options get a migration hint", () => {
     ['logoutParams', { ui_locales: 'de' }, /extra logout parameters are not supported/],
     ['httpUserAgent', 'my-app', /not configurable/],
     ['customFetch', fetch, /a custom fetch is not supported/],
-    ['useMtls', true, /mutual TLS \(RFC 8705\) is not supported/],
+    ['useMtls', true, /`mtls: \{ cert, key, ca \}` \(RFC 8705\)/],
   ])('%s', (name, value, hint) => {
     const message = configMessage({ ...valid, [name]: value })
     expect(message.startsWith(`express-par: \`${name}\` (an express-openid-connect option) is not used here: `)).toBe(true)
