@@ -1,22 +1,11 @@
 import { buildConfig, type AuthOptions } from '../../lib/config/options.js'
-import { ExpressParError } from '../../lib/errors.js'
+import { configError } from '../support/config-error.js'
 
 const valid: AuthOptions = {
   issuerBaseURL: 'https://op.example.com',
   baseURL: 'https://app.example.com',
   clientID: 'client',
   clientSecret: 'secret',
-}
-
-function configError(options: unknown): ExpressParError {
-  try {
-    buildConfig(options as AuthOptions)
-  } catch (err) {
-    expect(err).toBeInstanceOf(ExpressParError)
-    expect((err as ExpressParError).code).toBe('ERR_CONFIG_INVALID')
-    return err as ExpressParError
-  }
-  throw new Error('buildConfig accepted the options')
 }
 
 describe('buildConfig refuses', () => {

@@ -7,7 +7,7 @@
 
 import { generateKeyPairSync } from 'node:crypto'
 import { buildConfig, type AuthOptions } from '../../lib/config/options.js'
-import { ExpressParError } from '../../lib/errors.js'
+import { configError } from '../support/config-error.js'
 import { checkMtls } from '../../lib/op/mtls.js'
 import { freshPki } from '../support/pki.js'
 
@@ -24,16 +24,7 @@ const fapi: AuthOptions = { ...base, clientAssertionSigningKey: rsaKey, dpop: tr
 /** Another: mTLS + mTLS. */
 const fapiMtls: AuthOptions = { ...base, clientAuthMethod: 'self_signed_tls_client_auth', mtls: pki.client, profile: 'fapi2-security' }
 
-function refusal(options: unknown): string {
-  try {
-    buildConfig(options as AuthOptions)
-  } catch (err) {
-    expect(err).toBeInstanceOf(ExpressParError)
-    expect((err as ExpressParError).code).toBe('ERR_CONFIG_INVALID')
-    return (err as ExpressParError).message
-  }
-  throw new Error('buildConfig accepted the options')
-}
+const refusal = (options: unknown): string => configError(options).message
 
 describe('dpop', () => {
   test.each<[unknown, string]>([
