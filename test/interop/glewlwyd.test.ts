@@ -129,7 +129,7 @@ async function eventually<T>(read: () => T | undefined, deadlineMs: number, what
   }
 }
 
-test('Glewlwyd advertises PAR (required), PKCE S256 and end_session; not RFC 9207 iss, not back-channel logout', () => {
+test('Glewlwyd advertises PAR (required), PKCE S256, end_session and DPoP; not RFC 9207 iss, not back-channel logout', () => {
   expect(metadata).toMatchObject({
     issuer: op.issuer,
     pushed_authorization_request_endpoint: `${op.issuer}/par`,
@@ -139,6 +139,8 @@ test('Glewlwyd advertises PAR (required), PKCE S256 and end_session; not RFC 920
   })
   expect(metadata.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'private_key_jwt']))
   expect(metadata.request_object_signing_alg_values_supported).toContain('PS256')
+  // With the plugin's oauth-dpop-allowed: every algorithm express-par signs proofs with.
+  expect(metadata.dpop_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256', 'EdDSA', 'PS256']))
   // It does send iss (see the logins below) and logout tokens (see RP-initiated logout), without saying so.
   expect(metadata.authorization_response_iss_parameter_supported).toBeUndefined()
   expect(metadata.backchannel_logout_supported).toBeUndefined()
