@@ -8,8 +8,9 @@
  * answers have empty bodies, so the log is where it says why it refused something.
  */
 
+import { createHash } from 'node:crypto'
 import express from 'express'
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importPKCS8, jwtVerify } from 'jose'
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importPKCS8, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
 import * as oauth from 'oauth4webapi'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium } from '../e2e/support/chromium.js'
@@ -53,11 +54,16 @@ async function rp(options: RPOptions): Promise<RP> {
   return started
 }
 
-/** The app's answer to `GET /login` without a browser: where it sends the browser, or its error code. */
-async function startLogin(app: RP): Promise<{ status: number; location: string | null; code: string | undefined }> {
+/** The app's answer to `GET /login` without a browser: where it sends the browser, or its error code and the error's message (the page's developer details). */
+async function startLogin(app: RP): Promise<{ status: number; location: string | null; code: string | undefined; details: string | undefined }> {
   const response = await fetch(`${app.baseURL}/login`, { redirect: 'manual' })
   const body = await response.text()
-  return { status: response.status, location: response.headers.get('location'), code: /id="error-code">([A-Z_]+)</.exec(body)?.[1] }
+  return {
+    status: response.status,
+    location: response.headers.get('location'),
+    code: /id="error-code">([A-Z_]+)</.exec(body)?.[1],
+    details: /<details><summary>[^<]*<\/summary><p>([^<]*)<\/p><\/details>/.exec(body)?.[1],
+  }
 }
 
 /** Reads `/api/me` with the browser's cookies: 200 while logged in, 401 after. */
@@ -89,17 +95,57 @@ function watchFrontChannel(page: Page, app: RP) {
   return seen
 }
 
-/** Records the bodies express-par posts to Glewlwyd's PAR endpoint (openid-client calls the global fetch). */
-function recordPushes(): { bodies: URLSearchParams[]; stop(): void } {
-  const realFetch = globalThis.fetch
-  const bodies: URLSearchParams[] = []
-  globalThis.fetch = (input, init) => {
-    const url = input instanceof Request ? input.url : String(input)
-    if (url === metadata.pushed_authorization_request_endpoint && init?.body) bodies.push(new URLSearchParams(String(init.body)))
-    return realFetch(input, init)
-  }
-  return { bodies, stop: () => void (globalThis.fetch = realFetch) }
+/** One call to Glewlwyd's OIDC endpoints, as it went on the wire: the request and Glewlwyd's answer. */
+interface OPCall {
+  url: string
+  headers: Headers
+  body: string | undefined
+  status: number
+  /** The answer's body, as text. */
+  answer: string
 }
+
+/**
+ * Records the calls to Glewlwyd's OIDC endpoints made through the global fetch (express-par's
+ * transport for PAR, token, JWKS and `req.oidc.fetch()` calls) until stop(). Nothing is changed on
+ * the way: the request goes out as it is, the app reads the same answer.
+ */
+function recordOPCalls(): { to(endpoint: string | undefined): OPCall[]; stop(): void } {
+  const realFetch = globalThis.fetch
+  const calls: OPCall[] = []
+  globalThis.fetch = async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input)
+    const response = await realFetch(input, init)
+    if (url.startsWith(`${op.issuer}/`)) {
+      const body = init?.body === undefined || init.body === null ? undefined : String(init.body)
+      calls.push({ url, headers: new Headers(init?.headers), body, status: response.status, answer: await response.clone().text() })
+    }
+    return response
+  }
+  return { to: (endpoint) => calls.filter((call) => call.url === endpoint), stop: () => void (globalThis.fetch = realFetch) }
+}
+
+/** Records the bodies express-par posts to Glewlwyd's PAR endpoint. */
+function recordPushes(): { readonly bodies: URLSearchParams[]; stop(): void } {
+  const recorder = recordOPCalls()
+  return {
+    get bodies() {
+      return recorder.to(metadata.pushed_authorization_request_endpoint).map((call) => new URLSearchParams(call.body))
+    },
+    stop: recorder.stop,
+  }
+}
+
+/** The DPoP proof a call carried (RFC 9449 §4.2), decoded, and the thumbprint of its key (§6.1). */
+async function proofOf(call: OPCall | undefined): Promise<{ header: ProtectedHeaderParameters; payload: JWTPayload; jkt: string }> {
+  const proof = call?.headers.get('dpop')
+  if (!proof) throw new Error(`No DPoP proof on ${call?.url ?? 'a call that was not made'}.`)
+  const header = decodeProtectedHeader(proof)
+  return { header, payload: decodeJwt(proof), jkt: await calculateJwkThumbprint(header.jwk!) }
+}
+
+/** `ath` (RFC 9449 §4.2): the base64url SHA-256 of the access token. */
+const ath = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url')
 
 /** A PKCE authorization request for `app`, as a direct push to Glewlwyd would carry it. */
 function pushParameters(app: RP): Record<string, string> {
@@ -298,6 +344,161 @@ journeyTest(
     expect(decodeJwt(accessTokens[0]!).authorization_details).toEqual(details)
   },
 )
+
+describe('DPoP (RFC 9449; Glewlwyd implements draft 07)', () => {
+  /** A confidential client of letters and digits, registered with a secret for client_secret_post. */
+  const postClient = { client_secret: SECRET, token_endpoint_auth_method: ['client_secret_post'] }
+
+  journeyTest(
+    'a DPoP login: the proof at PAR, the same key at the token endpoint, token_type DPoP with cnf.jkt, and req.oidc.fetch() to the userinfo endpoint with ath',
+    () => browser,
+    async (journey) => {
+      const accessTokens: string[] = []
+      const app = await rp({
+        clientID: 'rpdpop',
+        auth: {
+          clientSecret: SECRET,
+          clientAuthMethod: 'client_secret_post',
+          dpop: true,
+          afterCallback: (_req, _res, session) => {
+            if (session.accessToken) accessTokens.push(session.accessToken)
+            return session
+          },
+        },
+        // RFC 9449 §5.2: dpop_bound_access_tokens, so Glewlwyd refuses this client's requests without a proof.
+        client: { ...postClient, dpop_bound_access_tokens: 'true' },
+        resourceURL: metadata.userinfo_endpoint,
+      })
+      const page = await journey.newPage()
+      const calls = recordOPCalls()
+      let resource: Awaited<ReturnType<Page['request']['get']>>
+      try {
+        await page.goto(`${app.baseURL}/login`)
+        await signInAtGlewlwyd(page, app.baseURL, journey)
+        expect(page.url()).toBe(`${app.baseURL}/`)
+        // The example app's home page reads req.oidc.accessToken.token_type.
+        expect(await page.locator('#token-type').textContent()).toContain('DPoP-bound')
+        resource = await page.request.get(`${app.baseURL}/api/resource`)
+      } finally {
+        calls.stop()
+      }
+
+      // PAR (RFC 9449 §10.1): one push with a proof of the login's key; Glewlwyd took it.
+      const pushes = calls.to(metadata.pushed_authorization_request_endpoint)
+      expect(pushes.map((call) => call.status)).toEqual([201])
+      const atPAR = await proofOf(pushes[0])
+      expect(atPAR.header).toMatchObject({ typ: 'dpop+jwt', alg: 'ES256' })
+      expect(atPAR.payload).toMatchObject({ htm: 'POST', htu: metadata.pushed_authorization_request_endpoint })
+
+      // Token request (§5): a proof of the same key; Glewlwyd answers token_type DPoP and binds the
+      // access token (an RFC 9068 JWT) to that key (§6.1: cnf.jkt).
+      const tokenCalls = calls.to(metadata.token_endpoint)
+      expect(tokenCalls.map((call) => call.status)).toEqual([200])
+      const atToken = await proofOf(tokenCalls[0])
+      expect(atToken.jkt).toBe(atPAR.jkt)
+      expect(atToken.payload).toMatchObject({ htm: 'POST', htu: metadata.token_endpoint })
+      const tokens = JSON.parse(tokenCalls[0]!.answer) as { token_type: string; access_token: string; id_token: string }
+      expect(tokens.token_type).toBe('DPoP')
+      expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: atPAR.jkt })
+      expect(accessTokens).toEqual([tokens.access_token])
+
+      // A resource call (§7): Authorization: DPoP, a proof of the same key with ath; Glewlwyd's userinfo answers.
+      expect(resource.status()).toBe(200)
+      expect(await resource.json()).toMatchObject({ sub: decodeJwt(tokens.id_token).sub, name: USER.name })
+      const userinfoCalls = calls.to(metadata.userinfo_endpoint)
+      expect(userinfoCalls.map((call) => call.status)).toEqual([200])
+      expect(userinfoCalls[0]!.headers.get('authorization')).toBe(`DPoP ${tokens.access_token}`)
+      const atUserinfo = await proofOf(userinfoCalls[0])
+      expect(atUserinfo.jkt).toBe(atPAR.jkt)
+      expect(atUserinfo.payload).toMatchObject({ htm: 'GET', htu: metadata.userinfo_endpoint, ath: ath(tokens.access_token) })
+
+      // Without a proof, the same token is refused, as a Bearer token and in the DPoP scheme.
+      const without = (scheme: string) => fetch(metadata.userinfo_endpoint!, { headers: { authorization: `${scheme} ${tokens.access_token}` } })
+      expect((await without('Bearer')).status).toBe(401)
+      expect((await without('DPoP')).status).toBe(401)
+    },
+  )
+
+  journeyTest(
+    'Glewlwyd binds the code to the PAR proof\'s key (RFC 9449 §10.1), refusing another key with 403 (RFC 6749 §5.2: 400); its userinfo takes a proof of any key (§7.1, §4.3 step 12)',
+    () => browser,
+    async (journey) => {
+      // Registered without dpop_bound_access_tokens: what refuses a token request here is the code's binding alone.
+      const app = await rp({ clientID: 'rpdpopcode', auth: { clientSecret: SECRET, clientAuthMethod: 'client_secret_post' }, client: postClient })
+      const client: oauth.Client = { client_id: app.clientID }
+      const clientAuth = oauth.ClientSecretPost(SECRET)
+      const options = { [oauth.allowInsecureRequests]: true }
+      const [loginKey, otherKey] = await Promise.all([oauth.generateKeyPair('ES256'), oauth.generateKeyPair('ES256')])
+      const loginJkt = await calculateJwkThumbprint(await crypto.subtle.exportKey('jwk', loginKey.publicKey))
+
+      // A push with a proof of loginKey, as express-par makes it, and a login through Glewlwyd's pages.
+      const verifier = oauth.generateRandomCodeVerifier()
+      const redirectURI = `${app.baseURL}/callback`
+      const pushed = await oauth.pushedAuthorizationRequest(
+        metadata,
+        client,
+        clientAuth,
+        { ...pushParameters(app), code_challenge: await oauth.calculatePKCECodeChallenge(verifier), state: 'dpop-state', nonce: 'dpop-nonce' },
+        { ...options, DPoP: oauth.DPoP(client, loginKey) },
+      )
+      expect(pushed.status).toBe(201)
+      const { request_uri: requestURI } = (await pushed.json()) as { request_uri: string }
+      const page = await journey.newPage()
+      const seen = watchFrontChannel(page, app)
+      await page.goto(`${metadata.authorization_endpoint}?${new URLSearchParams({ client_id: app.clientID, request_uri: requestURI })}`)
+      await signInAtGlewlwyd(page, app.baseURL, journey)
+      // The app did not start this login, so it does not redeem the code: it is ours.
+      expect(await appErrorCode(page)).toBe('ERR_LOGIN_NOT_PENDING')
+      const callback = oauth.validateAuthResponse(metadata, client, new URL(seen.callback!), 'dpop-state')
+
+      const redeem = (key: CryptoKeyPair | undefined) =>
+        oauth.authorizationCodeGrantRequest(metadata, client, clientAuth, callback, redirectURI, verifier, { ...options, ...(key && { DPoP: oauth.DPoP(client, key) }) })
+      // Another key, or none: refused, with an OAuth error JSON but a 403.
+      for (const key of [otherKey, undefined]) {
+        const refused = await redeem(key)
+        expect(refused.status).toBe(403)
+        expect(await refused.json()).toMatchObject({ error: 'invalid_dpop_proof' })
+      }
+      // The PAR key: the code is still good, and the tokens are bound to that key.
+      const granted = await redeem(loginKey)
+      expect(granted.status).toBe(200)
+      const tokens = (await granted.json()) as { token_type: string; access_token: string }
+      expect(tokens.token_type).toBe('DPoP')
+      expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: loginJkt })
+
+      // Userinfo with that access token: Glewlwyd checks the proof's form and ath, but does not compare
+      // its key with cnf.jkt, so a thief with another key is served too.
+      const userinfo = (key: CryptoKeyPair) =>
+        oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(metadata.userinfo_endpoint!), undefined, undefined, { ...options, DPoP: oauth.DPoP(client, key) })
+      expect((await userinfo(loginKey)).status).toBe(200)
+      const stolen = await userinfo(otherKey)
+      expect(stolen.status).toBe(200) // RFC 9449 §7.1 requires a refusal
+      expect(await stolen.json()).toMatchObject({ name: USER.name })
+    },
+  )
+
+  test('server nonces: with oauth-dpop-nonce-mandatory, Glewlwyd refuses every push with 403 invalid_dpop_proof and no DPoP-Nonce (RFC 9449 §8: 400 use_dpop_nonce with one), so no DPoP login can start', async () => {
+    const issuer = await op.addInstance('oidcnonce', { 'oauth-dpop-nonce-mandatory': true, 'oauth-dpop-nonce-counter': 5 })
+    const app = await rp({ clientID: 'rpdpopnonce', auth: { issuerBaseURL: issuer, clientSecret: SECRET, clientAuthMethod: 'client_secret_post', dpop: true }, client: postClient })
+    const login = await startLogin(app)
+    expect(login).toMatchObject({ status: 502, code: 'ERR_PAR_FAILED' })
+    expect(login.details).toContain('HTTP 403 with error=invalid_dpop_proof')
+
+    // The cause: pushes with a proof get no nonce to retry with, however often they ask; without one, the same push is taken.
+    const nonceMetadata = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as oauth.AuthorizationServer
+    const client: oauth.Client = { client_id: app.clientID }
+    const dpop = oauth.DPoP(client, await oauth.generateKeyPair('ES256'))
+    const push = (withProof: boolean) =>
+      oauth.pushedAuthorizationRequest(nonceMetadata, client, oauth.ClientSecretPost(SECRET), pushParameters(app), { [oauth.allowInsecureRequests]: true, ...(withProof && { DPoP: dpop }) })
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const refused = await push(true)
+      expect(refused.status).toBe(403)
+      expect(refused.headers.get('dpop-nonce')).toBeNull()
+      expect(await refused.json()).toEqual({ error: 'invalid_dpop_proof', error_description: 'Invalid DPoP' })
+    }
+    expect((await push(false)).status).toBe(201)
+  })
+})
 
 describe('deviations from the specifications, each with its cause', () => {
   test('client_secret_basic: Glewlwyd does not form-decode the Basic credentials (RFC 6749 §2.3.1), so an id or secret with "-" is refused; errors have empty bodies', async () => {
