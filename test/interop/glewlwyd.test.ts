@@ -9,6 +9,7 @@
  */
 
 import { createHash } from 'node:crypto'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import express from 'express'
 import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importPKCS8, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
 import * as oauth from 'oauth4webapi'
@@ -17,7 +18,7 @@ import { launchChromium } from '../e2e/support/chromium.js'
 import { appErrorCode, profileClaims } from '../e2e/support/example.js'
 import { journeyTest, type Journey } from '../e2e/support/journey.js'
 import { startGlewlwyd, type Glewlwyd } from './support/glewlwyd.js'
-import { RAR_TYPE, setUpOP, USER, type GlewlwydOP } from './support/glewlwyd-op.js'
+import { PLUGIN_NAME, RAR_TYPE, setUpOP, USER, type GlewlwydOP } from './support/glewlwyd-op.js'
 import { atGlewlwyd, confirmEndSession, signInAtGlewlwyd } from './support/glewlwyd-pages.js'
 import { keygen, type KeygenOutput } from './support/keygen.js'
 import { startRP, type RP, type RPOptions } from './support/rp.js'
@@ -146,6 +147,15 @@ async function proofOf(call: OPCall | undefined): Promise<{ header: ProtectedHea
 
 /** `ath` (RFC 9449 §4.2): the base64url SHA-256 of the access token. */
 const ath = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url')
+
+/** Collects the messages express-par publishes on `node:diagnostics_channel` `express-par:<name>` until stop(). */
+function recordEvents(name: string): { events: Array<Record<string, unknown>>; stop(): void } {
+  const events: Array<Record<string, unknown>> = []
+  const channel = `express-par:${name}`
+  const listener = (message: unknown) => void events.push(message as Record<string, unknown>)
+  subscribe(channel, listener)
+  return { events, stop: () => void unsubscribe(channel, listener) }
+}
 
 /** A PKCE authorization request for `app`, as a direct push to Glewlwyd would carry it. */
 function pushParameters(app: RP): Record<string, string> {
@@ -648,4 +658,91 @@ describe('RP-initiated logout (idpLogout) through the end_session endpoint', () 
     },
   )
 
+})
+
+describe('back-channel logout (backchannelLogout) into express-par\'s own route', () => {
+  /** One POST Glewlwyd made to the app's routes.backchannelLogout, and what express-par answered. */
+  interface Delivery {
+    logoutToken: string
+    answer?: { status: number; contentType: unknown; cacheControl: unknown; body: string }
+  }
+
+  journeyTest(
+    'an admin ends the Glewlwyd session: its logout token has no exp (Back-Channel Logout 1.0 §2.4), so express-par answers 400 with an OAuth error and the app session stays',
+    () => browser,
+    async (journey) => {
+      const deliveries: Delivery[] = []
+      const logins: Array<Record<string, unknown>> = []
+      const accessTokens: string[] = []
+      const app = await rp({
+        clientID: 'rpbackchannel',
+        auth: {
+          clientSecret: SECRET,
+          clientAuthMethod: 'client_secret_post',
+          backchannelLogout: true,
+          afterCallback: (_req, _res, session) => {
+            logins.push({ ...session.claims })
+            if (session.accessToken) accessTokens.push(session.accessToken)
+            return session
+          },
+        },
+        client: (baseURL) => ({
+          client_secret: SECRET,
+          token_endpoint_auth_method: ['client_secret_post'],
+          backchannel_logout_uri: `${baseURL}/backchannel-logout`,
+          backchannel_logout_session_required: 'true',
+        }),
+        // A tap in front of express-par's route: the form parsed (express-par then reads req.body, as
+        // behind any app-wide urlencoded parser), and express-par's answer recorded as it is sent.
+        routes: (router) =>
+          router.post('/backchannel-logout', express.urlencoded({ extended: false }), (req, res, next) => {
+            const delivery: Delivery = { logoutToken: String(req.body.logout_token) }
+            deliveries.push(delivery)
+            const end = res.end.bind(res) as (body?: unknown) => typeof res
+            res.end = ((body?: unknown) => {
+              delivery.answer = { status: res.statusCode, contentType: res.getHeader('content-type'), cacheControl: res.getHeader('cache-control'), body: body === undefined ? '' : String(body) }
+              return end(body)
+            }) as typeof res.end
+            next()
+          }),
+      })
+      const page = await journey.newPage()
+      await page.goto(`${app.baseURL}/login`)
+      await signInAtGlewlwyd(page, app.baseURL, journey)
+      expect(await apiMeStatus(page, app)).toBe(200)
+      const [login] = logins
+      const [accessToken] = accessTokens
+      expect(typeof login?.sid).toBe('string')
+      const userinfo = () => fetch(metadata.userinfo_endpoint!, { headers: { authorization: `Bearer ${accessToken}` } })
+      expect((await userinfo()).status).toBe(200)
+
+      // The admin ends the user's OIDC session at Glewlwyd (its plugin's session API, as the admin
+      // app does it), which posts a logout token to every client of that session.
+      const events = recordEvents('backchannel-logout')
+      try {
+        await op.admin.call('DELETE', `/${PLUGIN_NAME}/session/${encodeURIComponent(String(login!.sid))}?impersonate=${USER.username}`)
+        await eventually(() => deliveries[0]?.answer, 5000, 'express-par\'s answer to Glewlwyd\'s logout token')
+      } finally {
+        events.stop()
+      }
+
+      // A real logout token of this session, signed with Glewlwyd's key: typ JWT, and no exp.
+      const [delivery] = deliveries
+      const { payload, protectedHeader } = await jwtVerify(delivery!.logoutToken, createRemoteJWKSet(new URL(metadata.jwks_uri!)), { issuer: op.issuer, audience: app.clientID })
+      expect(protectedHeader.typ).toBe('JWT') // express-par takes a typ only if it is logout+jwt (explicit typing, §4.1), so this too would be refused
+      expect(payload).toMatchObject({ sub: login!.sub, sid: login!.sid, events: { [BACKCHANNEL_EVENT]: {} } })
+      expect(payload.exp).toBeUndefined() // REQUIRED by §2.4, validated by §2.6
+
+      // express-par refused it, by design, as §2.8 has it: 400, an OAuth error JSON naming the check, no cache.
+      expect(delivery!.answer).toMatchObject({ status: 400, contentType: 'application/json', cacheControl: 'no-store' })
+      expect(JSON.parse(delivery!.answer!.body)).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('missing or wrong "exp" claim') })
+      expect(events.events).toEqual([expect.objectContaining({ outcome: 'failure', code: 'ERR_LOGOUT_TOKEN_INVALID', clientID: app.clientID })])
+
+      // So the app session stays, while Glewlwyd has revoked the session's tokens.
+      expect(await apiMeStatus(page, app)).toBe(200)
+      await page.goto(`${app.baseURL}/`)
+      expect(await page.locator('body').innerText()).toContain(`Logged in as ${USER.name}`)
+      expect((await userinfo()).status).toBe(401)
+    },
+  )
 })
