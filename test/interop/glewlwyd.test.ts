@@ -8,15 +8,17 @@
  * answers have empty bodies, so the log is where it says why it refused something.
  */
 
+import { createHash } from 'node:crypto'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import express from 'express'
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importPKCS8, jwtVerify } from 'jose'
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importPKCS8, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
 import * as oauth from 'oauth4webapi'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium } from '../e2e/support/chromium.js'
 import { appErrorCode, profileClaims } from '../e2e/support/example.js'
 import { journeyTest, type Journey } from '../e2e/support/journey.js'
 import { startGlewlwyd, type Glewlwyd } from './support/glewlwyd.js'
-import { RAR_TYPE, setUpOP, USER, type GlewlwydOP } from './support/glewlwyd-op.js'
+import { PLUGIN_NAME, RAR_TYPE, setUpOP, USER, type GlewlwydOP } from './support/glewlwyd-op.js'
 import { atGlewlwyd, confirmEndSession, signInAtGlewlwyd } from './support/glewlwyd-pages.js'
 import { keygen, type KeygenOutput } from './support/keygen.js'
 import { startRP, type RP, type RPOptions } from './support/rp.js'
@@ -53,11 +55,16 @@ async function rp(options: RPOptions): Promise<RP> {
   return started
 }
 
-/** The app's answer to `GET /login` without a browser: where it sends the browser, or its error code. */
-async function startLogin(app: RP): Promise<{ status: number; location: string | null; code: string | undefined }> {
+/** The app's answer to `GET /login` without a browser: where it sends the browser, or its error code and the error's message (the page's developer details). */
+async function startLogin(app: RP): Promise<{ status: number; location: string | null; code: string | undefined; details: string | undefined }> {
   const response = await fetch(`${app.baseURL}/login`, { redirect: 'manual' })
   const body = await response.text()
-  return { status: response.status, location: response.headers.get('location'), code: /id="error-code">([A-Z_]+)</.exec(body)?.[1] }
+  return {
+    status: response.status,
+    location: response.headers.get('location'),
+    code: /id="error-code">([A-Z_]+)</.exec(body)?.[1],
+    details: /<details><summary>[^<]*<\/summary><p>([^<]*)<\/p><\/details>/.exec(body)?.[1],
+  }
 }
 
 /** Reads `/api/me` with the browser's cookies: 200 while logged in, 401 after. */
@@ -89,16 +96,65 @@ function watchFrontChannel(page: Page, app: RP) {
   return seen
 }
 
-/** Records the bodies express-par posts to Glewlwyd's PAR endpoint (openid-client calls the global fetch). */
-function recordPushes(): { bodies: URLSearchParams[]; stop(): void } {
+/** One call to Glewlwyd's OIDC endpoints, as it went on the wire: the request and Glewlwyd's answer. */
+interface OPCall {
+  url: string
+  headers: Headers
+  body: string | undefined
+  status: number
+  /** The answer's body, as text. */
+  answer: string
+}
+
+/**
+ * Records the calls to Glewlwyd's OIDC endpoints made through the global fetch (express-par's
+ * transport for PAR, token, JWKS and `req.oidc.fetch()` calls) until stop(). Nothing is changed on
+ * the way: the request goes out as it is, the app reads the same answer.
+ */
+function recordOPCalls(): { to(endpoint: string | undefined): OPCall[]; stop(): void } {
   const realFetch = globalThis.fetch
-  const bodies: URLSearchParams[] = []
-  globalThis.fetch = (input, init) => {
+  const calls: OPCall[] = []
+  globalThis.fetch = async (input, init) => {
     const url = input instanceof Request ? input.url : String(input)
-    if (url === metadata.pushed_authorization_request_endpoint && init?.body) bodies.push(new URLSearchParams(String(init.body)))
-    return realFetch(input, init)
+    const response = await realFetch(input, init)
+    if (url.startsWith(`${op.issuer}/`)) {
+      const body = init?.body === undefined || init.body === null ? undefined : String(init.body)
+      calls.push({ url, headers: new Headers(init?.headers), body, status: response.status, answer: await response.clone().text() })
+    }
+    return response
   }
-  return { bodies, stop: () => void (globalThis.fetch = realFetch) }
+  return { to: (endpoint) => calls.filter((call) => call.url === endpoint), stop: () => void (globalThis.fetch = realFetch) }
+}
+
+/** Records the bodies express-par posts to Glewlwyd's PAR endpoint. */
+function recordPushes(): { readonly bodies: URLSearchParams[]; stop(): void } {
+  const recorder = recordOPCalls()
+  return {
+    get bodies() {
+      return recorder.to(metadata.pushed_authorization_request_endpoint).map((call) => new URLSearchParams(call.body))
+    },
+    stop: recorder.stop,
+  }
+}
+
+/** The DPoP proof a call carried (RFC 9449 §4.2), decoded, and the thumbprint of its key (§6.1). */
+async function proofOf(call: OPCall | undefined): Promise<{ header: ProtectedHeaderParameters; payload: JWTPayload; jkt: string }> {
+  const proof = call?.headers.get('dpop')
+  if (!proof) throw new Error(`No DPoP proof on ${call?.url ?? 'a call that was not made'}.`)
+  const header = decodeProtectedHeader(proof)
+  return { header, payload: decodeJwt(proof), jkt: await calculateJwkThumbprint(header.jwk!) }
+}
+
+/** `ath` (RFC 9449 §4.2): the base64url SHA-256 of the access token. */
+const ath = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url')
+
+/** Collects the messages express-par publishes on `node:diagnostics_channel` `express-par:<name>` until stop(). */
+function recordEvents(name: string): { events: Array<Record<string, unknown>>; stop(): void } {
+  const events: Array<Record<string, unknown>> = []
+  const channel = `express-par:${name}`
+  const listener = (message: unknown) => void events.push(message as Record<string, unknown>)
+  subscribe(channel, listener)
+  return { events, stop: () => void unsubscribe(channel, listener) }
 }
 
 /** A PKCE authorization request for `app`, as a direct push to Glewlwyd would carry it. */
@@ -129,7 +185,7 @@ async function eventually<T>(read: () => T | undefined, deadlineMs: number, what
   }
 }
 
-test('Glewlwyd advertises PAR (required), PKCE S256 and end_session; not RFC 9207 iss, not back-channel logout', () => {
+test('Glewlwyd advertises PAR (required), PKCE S256, end_session and DPoP; not RFC 9207 iss, not back-channel logout', () => {
   expect(metadata).toMatchObject({
     issuer: op.issuer,
     pushed_authorization_request_endpoint: `${op.issuer}/par`,
@@ -139,6 +195,8 @@ test('Glewlwyd advertises PAR (required), PKCE S256 and end_session; not RFC 920
   })
   expect(metadata.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'private_key_jwt']))
   expect(metadata.request_object_signing_alg_values_supported).toContain('PS256')
+  // With the plugin's oauth-dpop-allowed: every algorithm express-par signs proofs with.
+  expect(metadata.dpop_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256', 'EdDSA', 'PS256']))
   // It does send iss (see the logins below) and logout tokens (see RP-initiated logout), without saying so.
   expect(metadata.authorization_response_iss_parameter_supported).toBeUndefined()
   expect(metadata.backchannel_logout_supported).toBeUndefined()
@@ -297,6 +355,161 @@ journeyTest(
   },
 )
 
+describe('DPoP (RFC 9449; Glewlwyd implements draft 07)', () => {
+  /** A confidential client of letters and digits, registered with a secret for client_secret_post. */
+  const postClient = { client_secret: SECRET, token_endpoint_auth_method: ['client_secret_post'] }
+
+  journeyTest(
+    'a DPoP login: the proof at PAR, the same key at the token endpoint, token_type DPoP with cnf.jkt, and req.oidc.fetch() to the userinfo endpoint with ath',
+    () => browser,
+    async (journey) => {
+      const accessTokens: string[] = []
+      const app = await rp({
+        clientID: 'rpdpop',
+        auth: {
+          clientSecret: SECRET,
+          clientAuthMethod: 'client_secret_post',
+          dpop: true,
+          afterCallback: (_req, _res, session) => {
+            if (session.accessToken) accessTokens.push(session.accessToken)
+            return session
+          },
+        },
+        // RFC 9449 §5.2: dpop_bound_access_tokens, so Glewlwyd refuses this client's requests without a proof.
+        client: { ...postClient, dpop_bound_access_tokens: 'true' },
+        resourceURL: metadata.userinfo_endpoint,
+      })
+      const page = await journey.newPage()
+      const calls = recordOPCalls()
+      let resource: Awaited<ReturnType<Page['request']['get']>>
+      try {
+        await page.goto(`${app.baseURL}/login`)
+        await signInAtGlewlwyd(page, app.baseURL, journey)
+        expect(page.url()).toBe(`${app.baseURL}/`)
+        // The example app's home page reads req.oidc.accessToken.token_type.
+        expect(await page.locator('#token-type').textContent()).toContain('DPoP-bound')
+        resource = await page.request.get(`${app.baseURL}/api/resource`)
+      } finally {
+        calls.stop()
+      }
+
+      // PAR (RFC 9449 §10.1): one push with a proof of the login's key; Glewlwyd took it.
+      const pushes = calls.to(metadata.pushed_authorization_request_endpoint)
+      expect(pushes.map((call) => call.status)).toEqual([201])
+      const atPAR = await proofOf(pushes[0])
+      expect(atPAR.header).toMatchObject({ typ: 'dpop+jwt', alg: 'ES256' })
+      expect(atPAR.payload).toMatchObject({ htm: 'POST', htu: metadata.pushed_authorization_request_endpoint })
+
+      // Token request (§5): a proof of the same key; Glewlwyd answers token_type DPoP and binds the
+      // access token (an RFC 9068 JWT) to that key (§6.1: cnf.jkt).
+      const tokenCalls = calls.to(metadata.token_endpoint)
+      expect(tokenCalls.map((call) => call.status)).toEqual([200])
+      const atToken = await proofOf(tokenCalls[0])
+      expect(atToken.jkt).toBe(atPAR.jkt)
+      expect(atToken.payload).toMatchObject({ htm: 'POST', htu: metadata.token_endpoint })
+      const tokens = JSON.parse(tokenCalls[0]!.answer) as { token_type: string; access_token: string; id_token: string }
+      expect(tokens.token_type).toBe('DPoP')
+      expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: atPAR.jkt })
+      expect(accessTokens).toEqual([tokens.access_token])
+
+      // A resource call (§7): Authorization: DPoP, a proof of the same key with ath; Glewlwyd's userinfo answers.
+      expect(resource.status()).toBe(200)
+      expect(await resource.json()).toMatchObject({ sub: decodeJwt(tokens.id_token).sub, name: USER.name })
+      const userinfoCalls = calls.to(metadata.userinfo_endpoint)
+      expect(userinfoCalls.map((call) => call.status)).toEqual([200])
+      expect(userinfoCalls[0]!.headers.get('authorization')).toBe(`DPoP ${tokens.access_token}`)
+      const atUserinfo = await proofOf(userinfoCalls[0])
+      expect(atUserinfo.jkt).toBe(atPAR.jkt)
+      expect(atUserinfo.payload).toMatchObject({ htm: 'GET', htu: metadata.userinfo_endpoint, ath: ath(tokens.access_token) })
+
+      // Without a proof, the same token is refused, as a Bearer token and in the DPoP scheme.
+      const without = (scheme: string) => fetch(metadata.userinfo_endpoint!, { headers: { authorization: `${scheme} ${tokens.access_token}` } })
+      expect((await without('Bearer')).status).toBe(401)
+      expect((await without('DPoP')).status).toBe(401)
+    },
+  )
+
+  journeyTest(
+    'Glewlwyd binds the code to the PAR proof\'s key (RFC 9449 §10.1), refusing another key with 403 (RFC 6749 §5.2: 400); its userinfo takes a proof of any key (§7.1, §4.3 step 12)',
+    () => browser,
+    async (journey) => {
+      // Registered without dpop_bound_access_tokens: what refuses a token request here is the code's binding alone.
+      const app = await rp({ clientID: 'rpdpopcode', auth: { clientSecret: SECRET, clientAuthMethod: 'client_secret_post' }, client: postClient })
+      const client: oauth.Client = { client_id: app.clientID }
+      const clientAuth = oauth.ClientSecretPost(SECRET)
+      const options = { [oauth.allowInsecureRequests]: true }
+      const [loginKey, otherKey] = await Promise.all([oauth.generateKeyPair('ES256'), oauth.generateKeyPair('ES256')])
+      const loginJkt = await calculateJwkThumbprint(await crypto.subtle.exportKey('jwk', loginKey.publicKey))
+
+      // A push with a proof of loginKey, as express-par makes it, and a login through Glewlwyd's pages.
+      const verifier = oauth.generateRandomCodeVerifier()
+      const redirectURI = `${app.baseURL}/callback`
+      const pushed = await oauth.pushedAuthorizationRequest(
+        metadata,
+        client,
+        clientAuth,
+        { ...pushParameters(app), code_challenge: await oauth.calculatePKCECodeChallenge(verifier), state: 'dpop-state', nonce: 'dpop-nonce' },
+        { ...options, DPoP: oauth.DPoP(client, loginKey) },
+      )
+      expect(pushed.status).toBe(201)
+      const { request_uri: requestURI } = (await pushed.json()) as { request_uri: string }
+      const page = await journey.newPage()
+      const seen = watchFrontChannel(page, app)
+      await page.goto(`${metadata.authorization_endpoint}?${new URLSearchParams({ client_id: app.clientID, request_uri: requestURI })}`)
+      await signInAtGlewlwyd(page, app.baseURL, journey)
+      // The app did not start this login, so it does not redeem the code: it is ours.
+      expect(await appErrorCode(page)).toBe('ERR_LOGIN_NOT_PENDING')
+      const callback = oauth.validateAuthResponse(metadata, client, new URL(seen.callback!), 'dpop-state')
+
+      const redeem = (key: CryptoKeyPair | undefined) =>
+        oauth.authorizationCodeGrantRequest(metadata, client, clientAuth, callback, redirectURI, verifier, { ...options, ...(key && { DPoP: oauth.DPoP(client, key) }) })
+      // Another key, or none: refused, with an OAuth error JSON but a 403.
+      for (const key of [otherKey, undefined]) {
+        const refused = await redeem(key)
+        expect(refused.status).toBe(403)
+        expect(await refused.json()).toMatchObject({ error: 'invalid_dpop_proof' })
+      }
+      // The PAR key: the code is still good, and the tokens are bound to that key.
+      const granted = await redeem(loginKey)
+      expect(granted.status).toBe(200)
+      const tokens = (await granted.json()) as { token_type: string; access_token: string }
+      expect(tokens.token_type).toBe('DPoP')
+      expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: loginJkt })
+
+      // Userinfo with that access token: Glewlwyd checks the proof's form and ath, but does not compare
+      // its key with cnf.jkt, so a thief with another key is served too.
+      const userinfo = (key: CryptoKeyPair) =>
+        oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(metadata.userinfo_endpoint!), undefined, undefined, { ...options, DPoP: oauth.DPoP(client, key) })
+      expect((await userinfo(loginKey)).status).toBe(200)
+      const stolen = await userinfo(otherKey)
+      expect(stolen.status).toBe(200) // RFC 9449 §7.1 requires a refusal
+      expect(await stolen.json()).toMatchObject({ name: USER.name })
+    },
+  )
+
+  test('server nonces: with oauth-dpop-nonce-mandatory, Glewlwyd refuses every push with 403 invalid_dpop_proof and no DPoP-Nonce (RFC 9449 §8: 400 use_dpop_nonce with one), so no DPoP login can start', async () => {
+    const issuer = await op.addInstance('oidcnonce', { 'oauth-dpop-nonce-mandatory': true, 'oauth-dpop-nonce-counter': 5 })
+    const app = await rp({ clientID: 'rpdpopnonce', auth: { issuerBaseURL: issuer, clientSecret: SECRET, clientAuthMethod: 'client_secret_post', dpop: true }, client: postClient })
+    const login = await startLogin(app)
+    expect(login).toMatchObject({ status: 502, code: 'ERR_PAR_FAILED' })
+    expect(login.details).toContain('HTTP 403 with error=invalid_dpop_proof')
+
+    // The cause: pushes with a proof get no nonce to retry with, however often they ask; without one, the same push is taken.
+    const nonceMetadata = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as oauth.AuthorizationServer
+    const client: oauth.Client = { client_id: app.clientID }
+    const dpop = oauth.DPoP(client, await oauth.generateKeyPair('ES256'))
+    const push = (withProof: boolean) =>
+      oauth.pushedAuthorizationRequest(nonceMetadata, client, oauth.ClientSecretPost(SECRET), pushParameters(app), { [oauth.allowInsecureRequests]: true, ...(withProof && { DPoP: dpop }) })
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const refused = await push(true)
+      expect(refused.status).toBe(403)
+      expect(refused.headers.get('dpop-nonce')).toBeNull()
+      expect(await refused.json()).toEqual({ error: 'invalid_dpop_proof', error_description: 'Invalid DPoP' })
+    }
+    expect((await push(false)).status).toBe(201)
+  })
+})
+
 describe('deviations from the specifications, each with its cause', () => {
   test('client_secret_basic: Glewlwyd does not form-decode the Basic credentials (RFC 6749 §2.3.1), so an id or secret with "-" is refused; errors have empty bodies', async () => {
     const app = await rp({
@@ -445,4 +658,91 @@ describe('RP-initiated logout (idpLogout) through the end_session endpoint', () 
     },
   )
 
+})
+
+describe('back-channel logout (backchannelLogout) into express-par\'s own route', () => {
+  /** One POST Glewlwyd made to the app's routes.backchannelLogout, and what express-par answered. */
+  interface Delivery {
+    logoutToken: string
+    answer?: { status: number; contentType: unknown; cacheControl: unknown; body: string }
+  }
+
+  journeyTest(
+    'an admin ends the Glewlwyd session: its logout token has no exp (Back-Channel Logout 1.0 §2.4), so express-par answers 400 with an OAuth error and the app session stays',
+    () => browser,
+    async (journey) => {
+      const deliveries: Delivery[] = []
+      const logins: Array<Record<string, unknown>> = []
+      const accessTokens: string[] = []
+      const app = await rp({
+        clientID: 'rpbackchannel',
+        auth: {
+          clientSecret: SECRET,
+          clientAuthMethod: 'client_secret_post',
+          backchannelLogout: true,
+          afterCallback: (_req, _res, session) => {
+            logins.push({ ...session.claims })
+            if (session.accessToken) accessTokens.push(session.accessToken)
+            return session
+          },
+        },
+        client: (baseURL) => ({
+          client_secret: SECRET,
+          token_endpoint_auth_method: ['client_secret_post'],
+          backchannel_logout_uri: `${baseURL}/backchannel-logout`,
+          backchannel_logout_session_required: 'true',
+        }),
+        // A tap in front of express-par's route: the form parsed (express-par then reads req.body, as
+        // behind any app-wide urlencoded parser), and express-par's answer recorded as it is sent.
+        routes: (router) =>
+          router.post('/backchannel-logout', express.urlencoded({ extended: false }), (req, res, next) => {
+            const delivery: Delivery = { logoutToken: String(req.body.logout_token) }
+            deliveries.push(delivery)
+            const end = res.end.bind(res) as (body?: unknown) => typeof res
+            res.end = ((body?: unknown) => {
+              delivery.answer = { status: res.statusCode, contentType: res.getHeader('content-type'), cacheControl: res.getHeader('cache-control'), body: body === undefined ? '' : String(body) }
+              return end(body)
+            }) as typeof res.end
+            next()
+          }),
+      })
+      const page = await journey.newPage()
+      await page.goto(`${app.baseURL}/login`)
+      await signInAtGlewlwyd(page, app.baseURL, journey)
+      expect(await apiMeStatus(page, app)).toBe(200)
+      const [login] = logins
+      const [accessToken] = accessTokens
+      expect(typeof login?.sid).toBe('string')
+      const userinfo = () => fetch(metadata.userinfo_endpoint!, { headers: { authorization: `Bearer ${accessToken}` } })
+      expect((await userinfo()).status).toBe(200)
+
+      // The admin ends the user's OIDC session at Glewlwyd (its plugin's session API, as the admin
+      // app does it), which posts a logout token to every client of that session.
+      const events = recordEvents('backchannel-logout')
+      try {
+        await op.admin.call('DELETE', `/${PLUGIN_NAME}/session/${encodeURIComponent(String(login!.sid))}?impersonate=${USER.username}`)
+        await eventually(() => deliveries[0]?.answer, 5000, 'express-par\'s answer to Glewlwyd\'s logout token')
+      } finally {
+        events.stop()
+      }
+
+      // A real logout token of this session, signed with Glewlwyd's key: typ JWT, and no exp.
+      const [delivery] = deliveries
+      const { payload, protectedHeader } = await jwtVerify(delivery!.logoutToken, createRemoteJWKSet(new URL(metadata.jwks_uri!)), { issuer: op.issuer, audience: app.clientID })
+      expect(protectedHeader.typ).toBe('JWT') // express-par takes a typ only if it is logout+jwt (explicit typing, §4.1), so this too would be refused
+      expect(payload).toMatchObject({ sub: login!.sub, sid: login!.sid, events: { [BACKCHANNEL_EVENT]: {} } })
+      expect(payload.exp).toBeUndefined() // REQUIRED by §2.4, validated by §2.6
+
+      // express-par refused it, by design, as §2.8 has it: 400, an OAuth error JSON naming the check, no cache.
+      expect(delivery!.answer).toMatchObject({ status: 400, contentType: 'application/json', cacheControl: 'no-store' })
+      expect(JSON.parse(delivery!.answer!.body)).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('missing or wrong "exp" claim') })
+      expect(events.events).toEqual([expect.objectContaining({ outcome: 'failure', code: 'ERR_LOGOUT_TOKEN_INVALID', clientID: app.clientID })])
+
+      // So the app session stays, while Glewlwyd has revoked the session's tokens.
+      expect(await apiMeStatus(page, app)).toBe(200)
+      await page.goto(`${app.baseURL}/`)
+      expect(await page.locator('body').innerText()).toContain(`Logged in as ${USER.name}`)
+      expect((await userinfo()).status).toBe(401)
+    },
+  )
 })

@@ -32,6 +32,8 @@ export interface GlewlwydClient {
   authorization_details_types?: string[]
   /** 'true' puts `sid` in the logout token. */
   backchannel_logout_session_required?: string
+  /** 'true': every PAR and token request of the client must carry a DPoP proof (the plugin's `oauth-dpop-dpop_bound_access_tokens-property`). */
+  dpop_bound_access_tokens?: string
 }
 
 export interface GlewlwydOP {
@@ -39,6 +41,12 @@ export interface GlewlwydOP {
   readonly admin: GlewlwydAdmin
   /** Registers a confidential authorization-code client. */
   addClient(client: GlewlwydClient): Promise<void>
+  /**
+   * Adds another OIDC plugin instance, `<origin>/api/<name>`, configured as the main one but for
+   * `parameters` (for settings Glewlwyd only has per instance); resolves to its issuer. Clients and
+   * users are shared.
+   */
+  addInstance(name: string, parameters: Record<string, unknown>): Promise<string>
 }
 
 /**
@@ -53,6 +61,7 @@ export async function setUpOP(glewlwyd: Glewlwyd, plugin: Record<string, unknown
 
   // end_session looks up `post_logout_redirect_uris` (an array), which the packaged client module does not store.
   await admin.allowClientProperty('post_logout_redirect_uris', { multiple: true })
+  await admin.allowClientProperty('dpop_bound_access_tokens', { multiple: false })
   // The packaged `openid` scope needs no password; a login that asks for none would prove nothing.
   await admin.call('PUT', '/scope/openid', { display_name: 'Open ID', description: 'Open ID Connect scope', password_required: true, password_max_age: 0, scheme: {} })
   await admin.call('POST', '/mod/plugin/', {
@@ -95,6 +104,11 @@ export async function setUpOP(glewlwyd: Glewlwyd, plugin: Record<string, unknown
       'rar-types': {
         [RAR_TYPE]: { scopes: ['openid'], locations: ['https://bank.example/payments'], actions: ['initiate', 'status'], datatypes: ['sepa'], enriched: [], description: 'Initiate a payment' },
       },
+      // DPoP (Glewlwyd implements draft 07): proofs checked at PAR, token and userinfo; no server nonces
+      // (with them, PAR cannot work: see the DPoP tests).
+      'oauth-dpop-allowed': true,
+      'oauth-dpop-iat-duration': 60,
+      'oauth-dpop-dpop_bound_access_tokens-property': 'dpop_bound_access_tokens',
       'name-claim': 'mandatory',
       'email-claim': 'mandatory',
       ...plugin,
@@ -114,6 +128,12 @@ export async function setUpOP(glewlwyd: Glewlwyd, plugin: Record<string, unknown
         scope: ['openid'],
         ...client,
       })
+    },
+    async addInstance(name, parameters) {
+      const main = await admin.call<{ module: string; display_name: string; parameters: Record<string, unknown> }>('GET', `/mod/plugin/${PLUGIN_NAME}`)
+      const instanceIssuer = `${glewlwyd.origin}/api/${name}`
+      await admin.call('POST', '/mod/plugin/', { module: main.module, name, display_name: `${main.display_name} (${name})`, parameters: { ...main.parameters, iss: instanceIssuer, ...parameters } })
+      return instanceIssuer
     },
   }
 }

@@ -30,9 +30,11 @@ export interface RPOptions {
   client: ClientProperties | ((baseURL: string) => ClientProperties)
   /** Test-only routes, served before the app; `baseURL` is known when this runs. */
   routes?: (router: Router, baseURL: string) => void
+  /** The example app's `resourceURL`: what `/api/resource` calls with the access token (`req.oidc.fetch()`). */
+  resourceURL?: string
 }
 
-export async function startRP(op: GlewlwydOP, { clientID, auth, client, routes }: RPOptions): Promise<RP> {
+export async function startRP(op: GlewlwydOP, { clientID, auth, client, routes, resourceURL }: RPOptions): Promise<RP> {
   const server = http.createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -70,6 +72,7 @@ export async function startRP(op: GlewlwydOP, { clientID, auth, client, routes }
         },
         ...auth,
       } as AuthOptions,
+      resourceURL,
     }),
   )
   server.on('request', outer)
