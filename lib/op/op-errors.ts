@@ -170,7 +170,7 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, context: 
     // The PAR endpoint is the back channel: its error_description is the OP's, not the browser's.
     const reason = step === 'par' && answer.description ? `, saying "${sanitised(answer.description)}"` : ''
     const sent = context.sent ? ` Sent: ${context.sent}.` : ''
-    return parError(code, `${what}: the OP answered HTTP ${answer.status} with error=${printable(answer.error)}${reason}.${sent} Check the client registration at the OP (client_id, secret, redirect_uri).`, options)
+    return parError(code, `${what}: the OP answered HTTP ${answer.status} with error=${printable(answer.error)}${reason}.${sent} ${whatToCheck(answer.error)}`, options)
   }
 
   if (step === 'token' && isIdTokenProblem(err)) {
@@ -178,6 +178,14 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, context: 
   }
   const { code, what } = STEP_FAILURE[step]
   return parError(code, `${capitalised(what)}: ${detail(err)}.`, { cause: err })
+}
+
+/** What a developer checks for an OAuth error the PAR or token endpoint answered with. */
+function whatToCheck(error: string): string {
+  if (error === 'invalid_dpop_proof' || error === 'use_dpop_nonce') {
+    return 'The OP refused the DPoP proof (RFC 9449): check that it accepts `dpop.alg` (dpop_signing_alg_values_supported), that both clocks agree, and whether it requires server nonces without sending a DPoP-Nonce header.'
+  }
+  return 'Check the client registration at the OP (client_id, secret, redirect_uri).'
 }
 
 const capitalised = (text: string) => `${text[0]!.toUpperCase()}${text.slice(1)}`

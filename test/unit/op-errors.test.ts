@@ -4,6 +4,7 @@
  * look for one); these pin the sanitising itself, so a dependency update cannot bring markup in.
  */
 
+import { ResponseBodyError } from 'openid-client'
 import { opError } from '../../lib/op/op-errors.js'
 
 test('angle brackets in a wrapped message never reach the message', () => {
@@ -58,4 +59,23 @@ test('a timeout anywhere in the cause chain is ERR_OP_TIMEOUT (a body that outla
   const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError')
   const err = opError(new Error('parsing error occured', { cause: new Error('failed to parse "response" body as JSON', { cause: timeout }) }), 'token', 1000)
   expect(err.code).toBe('ERR_OP_TIMEOUT')
+})
+
+describe('what to check, by the error the PAR or token endpoint answered with', () => {
+  const answered = (error: string) =>
+    new ResponseBodyError('server responded with an error in the response body', {
+      cause: { error, error_description: 'x' },
+      response: new Response(null, { status: 400 }),
+    })
+
+  test.each(['invalid_dpop_proof', 'use_dpop_nonce'])('%s points at DPoP, not at the client registration', (error) => {
+    const err = opError(answered(error), 'par', 1000)
+    expect(err.code).toBe('ERR_PAR_FAILED')
+    expect(err.message).toContain('The OP refused the DPoP proof (RFC 9449)')
+    expect(err.message).not.toContain('client_id, secret, redirect_uri')
+  })
+
+  test('another error points at the client registration', () => {
+    expect(opError(answered('invalid_client'), 'token', 1000).message).toContain('Check the client registration at the OP (client_id, secret, redirect_uri).')
+  })
 })
