@@ -2,7 +2,8 @@
  * Finishing a login: consume the pending login for `state` (one-time, before anything else) ->
  * check the authorization response (RFC 9207 `iss`, `error`) -> redeem the code with the PKCE
  * verifier (and the login's DPoP key) and check the ID token (signature against the OP's JWKS,
- * `iss`, `aud`, `nonce`, timestamps) -> check the tokens are DPoP-bound when DPoP was used ->
+ * `iss`, `aud`, `nonce`, timestamps) and the granted RFC 9396 `authorization_details` -> check
+ * the tokens are DPoP-bound when DPoP was used ->
  * regenerate the session id -> store the user (with `backchannelLogout`, indexed by its `sid` and
  * `sub` first: login-index.ts) -> redirect to `returnTo`.
  */
@@ -28,6 +29,7 @@ import { liveLogin, nowSeconds } from '../session/lifetimes.js'
 import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
 import { indexLogin, opSessionOf } from '../session/login-index.js'
 import { silentLoginDeclined } from '../session/silent-login.js'
+import { grantedAuthorizationDetails } from '../op/authorization-details.js'
 
 const notPending = () =>
   parError(
@@ -100,6 +102,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
   // openid-client checked the claims; the signature and the rest are checked against the OP's keys.
   await checkIdToken(tokens.id_token, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
   checkIdTokenAlg(config.profile, tokens.id_token)
+  const authorizationDetails = grantedAuthorizationDetails(tokens.authorization_details, 'token')
   const expiresIn = tokens.expiresIn()
   return {
     idToken: tokens.id_token,
@@ -108,6 +111,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
     ...(expiresIn !== undefined && { expiresAt: Math.floor(Date.now() / 1000) + expiresIn }),
     ...(tokens.refresh_token && { refreshToken: tokens.refresh_token }),
     ...(tokens.scope && { scope: tokens.scope }),
+    ...(authorizationDetails && { authorizationDetails }),
   }
 }
 
