@@ -74,8 +74,11 @@ export function authorizationParamsProblem(params: Record<string, unknown>): str
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined) continue
     if (key === 'response_type' && value === 'code') continue
+    if (key === 'response_mode') {
+      return "`response_mode` is set by express-par on every request: the query response mode, or `jwt` (JARM, signed authorization responses) with the `responseMode: 'jwt'` option of `auth()`; remove it."
+    }
     if (RESERVED_AUTHORIZATION_PARAMS.has(key)) {
-      return `\`${key}\` is set by express-par on every request (PAR, PKCE S256, state, nonce, response_type=code with the query response mode, redirect_uri = baseURL + routes.callback); remove it.`
+      return `\`${key}\` is set by express-par on every request (PAR, PKCE S256, state, nonce, response_type=code, redirect_uri = baseURL + routes.callback); remove it.`
     }
     const typed = Object.hasOwn(TYPED, key) ? TYPED[key]! : undefined
     if (typed) {

@@ -11,6 +11,7 @@ import { checkInstanceName } from '../session/state.js'
 import { checkDPoP, type DPoPConfig, type DPoPOption } from '../op/dpop.js'
 import { checkMtls, type MtlsConfig, type MtlsOptions } from '../op/mtls.js'
 import { checkProfile, type ProfileConfig, type ProfileName } from './profile.js'
+import { checkResponseMode, type ResponseMode } from '../op/jarm.js'
 import type { AuthorizationDetail } from '../op/authorization-details.js'
 
 /**
@@ -176,6 +177,18 @@ export interface AuthOptions {
    * RFC 9207 `iss` parameter and a FAPI algorithm on the ID token. See the README's "FAPI 2.0".
    */
   profile?: ProfileName
+  /**
+   * `'jwt'`: JARM, the OP signs its authorization responses. The pushed request asks for
+   * `response_mode=jwt`; the callback then takes only `response=<JWT>`, verified against the OP's
+   * keys (the algorithms of its `authorization_signing_alg_values_supported`, never `none` or
+   * HMAC) with `iss`, `aud` and `exp` checked, and refuses a plain `code=` callback. An OP without
+   * `jwt` in `response_modes_supported` is refused at the first login. Default `'query'`.
+   *
+   * @example
+   * auth({ ..., responseMode: 'jwt' })
+   * @see JARM (JWT Secured Authorization Response Mode) §2.3.4; FAPI 2.0 Message Signing §5.4
+   */
+  responseMode?: ResponseMode
 }
 
 export interface Config {
@@ -207,6 +220,8 @@ export interface Config {
   readonly mtls: MtlsConfig | undefined
   /** Set with `profile`. */
   readonly profile: ProfileConfig | undefined
+  /** `'jwt'` with JARM. */
+  readonly responseMode: ResponseMode
 }
 
 const KNOWN_OPTIONS = [
@@ -234,6 +249,7 @@ const KNOWN_OPTIONS = [
   'dpop',
   'mtls',
   'profile',
+  'responseMode',
 ] as const
 
 const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect', 'jwks', 'backchannelLogout'] as const
@@ -269,6 +285,7 @@ export function buildConfig(options: AuthOptions): Config {
 
   const dpop = checkDPoP(given.dpop)
   const mtls = checkMtls(given.mtls)
+  const responseMode = checkResponseMode(given.responseMode)
   const { profile, clientAuth, requestObjectKey } = checkProfile(given.profile, {
     issuer,
     baseURL,
@@ -326,6 +343,7 @@ export function buildConfig(options: AuthOptions): Config {
     dpop,
     mtls,
     profile,
+    responseMode,
   })
 }
 

@@ -8,7 +8,8 @@
  * - `sender-constrained tokens`: `dpop` or `mtls`;
  * - `client authentication`: `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`;
  *   no client secret;
- * - `algorithms`: PS256, ES256 or EdDSA for our signatures and for the OP's ID tokens;
+ * - `algorithms`: PS256, ES256 or EdDSA for our signatures and for the OP's ID tokens (and, with
+ *   JARM, its authorization responses);
  * - `key sizes`: RSA >= 2048 bits, EC >= 224 bits, the TLS client key included;
  * - `iss parameter`: the authorization response's `iss` (RFC 9207) is required even from an OP
  *   that does not advertise `authorization_response_iss_parameter_supported`.
@@ -33,6 +34,8 @@ export interface ProfileConfig {
   readonly name: 'fapi2-security'
   /** The algorithms the OP's ID tokens may be signed with. */
   readonly idTokenAlgs: readonly string[]
+  /** The algorithms the OP's JARM responses may be signed with. */
+  readonly responseAlgs: readonly string[]
   /** The authorization response must carry `iss` whatever the OP's metadata says. */
   readonly requireIssuerParameter: true
 }
@@ -108,7 +111,7 @@ export function checkProfile(value: unknown, parts: ProfiledParts): { profile: P
   // DPoP's algorithms (ES256, EdDSA, PS256) are all FAPI algorithms.
 
   return {
-    profile: Object.freeze({ name: 'fapi2-security', idTokenAlgs: FAPI2_ALGS, requireIssuerParameter: true }),
+    profile: Object.freeze({ name: 'fapi2-security', idTokenAlgs: FAPI2_ALGS, responseAlgs: FAPI2_ALGS, requireIssuerParameter: true }),
     clientAuth,
     requestObjectKey,
   }

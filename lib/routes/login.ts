@@ -1,7 +1,7 @@
 /**
  * Starting a login (RFC 9126 PAR + RFC 7636 PKCE S256 + state + nonce):
  * fresh secrets (and, with DPoP, a fresh key pair) -> the parameters as strings (JSON ones such
- * as RFC 9396 `authorization_details` as JSON text) ->
+ * as RFC 9396 `authorization_details` as JSON text; with JARM, `response_mode=jwt`) ->
  * (JAR, RFC 9101: wrap the parameters in a signed request object) -> push the authorization request to the OP with client authentication
  * (and a DPoP proof, which binds the code to the key: RFC 9449 §10.1) ->
  * record the pending login in the session -> save -> redirect with only client_id + request_uri.
@@ -59,6 +59,7 @@ async function pushLogin(runtime: Runtime, req: Request, res: Response, options:
     ...config.authorizationParams,
     ...serialisedAuthorizationParams(extra),
     response_type: 'code',
+    ...(config.responseMode === 'jwt' && { response_mode: 'jwt' }),
     redirect_uri: config.redirectUri,
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',

@@ -74,6 +74,7 @@ describe('buildConfig refuses', () => {
     ['a detail with a BigInt inside', { ...valid, authorizationParams: { authorization_details: [{ type: 'a', amount: 1n }] } }, /`authorization_details` cannot be written as JSON/],
     ['authorization_details as JSON text of an object', { ...valid, authorizationParams: { authorization_details: '{"type":"a"}' } }, /`authorization_details` must be an array of objects \(RFC 9396 §2\) \(read as the JSON text of one\)/],
     ['authorization_details as text that is not JSON', { ...valid, authorizationParams: { authorization_details: '[{type:a}]' } }, /`authorization_details` must be an array of objects/],
+    ['response_mode=jwt in authorizationParams, pointing at responseMode', { ...valid, authorizationParams: { response_mode: 'jwt' } }, /`response_mode` is set by express-par on every request: the query response mode, or `jwt` \(JARM, signed authorization responses\) with the `responseMode: 'jwt'` option/],
     ['a non-boolean idpLogout', { ...valid, idpLogout: 'yes' }, /`idpLogout` must be a boolean/],
     ['a non-function afterCallback', { ...valid, afterCallback: {} }, /`afterCallback` must be a function/],
     ['a session option that is not an object', { ...valid, session: 3600 }, /`session` must be an object/],

@@ -110,7 +110,7 @@ describe("profile: 'fapi2-security'", () => {
     ['an ES256 JAR key', { ...fapi, requestObjectSigningKey: pem('ec', { namedCurve: 'P-256' }) }],
     ['an Ed25519 assertion key', { ...fapi, clientAssertionSigningKey: ed25519Key }],
   ] as Array<[string, AuthOptions]>)('accepts %s', (_name, options) => {
-    expect(buildConfig(options).profile).toEqual({ name: 'fapi2-security', idTokenAlgs: ['PS256', 'ES256', 'EdDSA'], requireIssuerParameter: true })
+    expect(buildConfig(options).profile).toEqual({ name: 'fapi2-security', idTokenAlgs: ['PS256', 'ES256', 'EdDSA'], responseAlgs: ['PS256', 'ES256', 'EdDSA'], requireIssuerParameter: true })
   })
 
   test('an RSA key is narrowed to PS256, an Ed25519 key to EdDSA', () => {
@@ -149,5 +149,28 @@ describe("profile: 'fapi2-security'", () => {
     ['fapi2-message-signing (needs JARM)', 'fapi2-message-signing', /needs JARM/],
   ])('refuses %s', (_name, profile, message) => {
     expect(refusal({ ...fapi, profile })).toMatch(message)
+  })
+})
+
+describe('responseMode', () => {
+  test.each<[unknown, string]>([
+    [undefined, 'query'],
+    ['query', 'query'],
+    ['jwt', 'jwt'],
+  ])('responseMode: %j -> %s', (responseMode, mode) => {
+    expect(buildConfig({ ...base, clientSecret: 's', responseMode } as AuthOptions).responseMode).toBe(mode)
+  })
+
+  test.each<[unknown, RegExp]>([
+    ['query.jwt', /`responseMode` must be 'query' \(the default\) or 'jwt' \(JARM: the OP signs its authorization responses\), got "query.jwt". For JARM, set `responseMode: 'jwt'`/],
+    ['JWT', /got "JWT". For JARM, set `responseMode: 'jwt'`/],
+    ['form_post', /`responseMode` must be 'query' \(the default\) or 'jwt' .*, got "form_post"\.$/],
+    [true, /got true/],
+  ])('refuses %j', (responseMode, message) => {
+    expect(refusal({ ...base, clientSecret: 's', responseMode })).toMatch(message)
+  })
+
+  test('a misspelt responseMode gets a "did you mean"', () => {
+    expect(refusal({ ...base, clientSecret: 's', responseMod: 'jwt' })).toMatch(/unknown option `responseMod`. Did you mean `responseMode`\?/)
   })
 })
