@@ -174,7 +174,10 @@ export interface AuthOptions {
    * `'fapi2-security'`: the FAPI 2.0 Security Profile as a preset. `auth()` refuses whatever the
    * profile forbids a client, naming the rule (https only; `dpop` or `mtls`; private_key_jwt or
    * mTLS client authentication, no secrets; PS256, ES256 or EdDSA), and the callback requires the
-   * RFC 9207 `iss` parameter and a FAPI algorithm on the ID token. See the README's "FAPI 2.0".
+   * RFC 9207 `iss` parameter and a FAPI algorithm on the ID token. `'fapi2-message-signing'`: all
+   * that, and FAPI 2.0 Message Signing's signed requests (`requestObjectSigningKey`, JAR) and
+   * signed responses (`responseMode: 'jwt'`, JARM), each refused by name when missing. See the
+   * README's "FAPI 2.0".
    */
   profile?: ProfileName
   /**
@@ -185,7 +188,7 @@ export interface AuthOptions {
    * `jwt` in `response_modes_supported` is refused at the first login. Default `'query'`.
    *
    * @example
-   * auth({ ..., responseMode: 'jwt' })
+   * auth({ ..., requestObjectSigningKey, responseMode: 'jwt', profile: 'fapi2-message-signing' })
    * @see JARM (JWT Secured Authorization Response Mode) §2.3.4; FAPI 2.0 Message Signing §5.4
    */
   responseMode?: ResponseMode
@@ -295,6 +298,7 @@ export function buildConfig(options: AuthOptions): Config {
     requestObjectKey: requestObjectSigningKey(given),
     dpop,
     mtls,
+    responseMode,
   })
 
   const routesGiven = given.routes === undefined ? {} : defined(given.routes)

@@ -145,10 +145,44 @@ describe("profile: 'fapi2-security'", () => {
   })
 
   test.each([
-    ['an unknown profile', 'fapi2', /`profile` must be 'fapi2-security', got "fapi2"/],
-    ['fapi2-message-signing (needs JARM)', 'fapi2-message-signing', /needs JARM/],
+    ['an unknown profile', 'fapi2', /`profile` must be 'fapi2-security' or 'fapi2-message-signing', got "fapi2"/],
+    ['a profile that is not a string', true, /`profile` must be 'fapi2-security' or 'fapi2-message-signing', got true/],
   ])('refuses %s', (_name, profile, message) => {
     expect(refusal({ ...fapi, profile })).toMatch(message)
+  })
+})
+
+describe("profile: 'fapi2-message-signing'", () => {
+  /** A compliant configuration: private_key_jwt + DPoP, JAR and JARM. */
+  const signing: AuthOptions = { ...fapi, requestObjectSigningKey: rsaKey, responseMode: 'jwt', profile: 'fapi2-message-signing' }
+
+  test.each([
+    ['private_key_jwt + DPoP, JAR, JARM', signing],
+    ['mTLS + mTLS, JAR with an ES256 key, JARM', { ...fapiMtls, requestObjectSigningKey: pem('ec', { namedCurve: 'P-256' }), responseMode: 'jwt', profile: 'fapi2-message-signing' }],
+  ] as Array<[string, AuthOptions]>)('accepts %s', (_name, options) => {
+    const config = buildConfig(options)
+    expect(config.profile).toEqual({ name: 'fapi2-message-signing', idTokenAlgs: ['PS256', 'ES256', 'EdDSA'], responseAlgs: ['PS256', 'ES256', 'EdDSA'], requireIssuerParameter: true })
+    expect(config.responseMode).toBe('jwt')
+  })
+
+  test('the request object key is narrowed to the FAPI algorithms, like the assertion key', () => {
+    expect(buildConfig(signing).requestObjectKey!.algs).toEqual(['PS256'])
+  })
+
+  test.each<[string, string, Partial<AuthOptions>, string]>([
+    ['signed authorization requests', 'no requestObjectSigningKey (no JAR)', { requestObjectSigningKey: undefined }, 'set `requestObjectSigningKey`'],
+    ['signed authorization responses', "no responseMode: 'jwt' (no JARM)", { responseMode: undefined }, "set `responseMode: 'jwt'`"],
+    ['signed authorization responses', "responseMode: 'query'", { responseMode: 'query' }, "set `responseMode: 'jwt'`"],
+    // Everything the Security Profile refuses, named under the profile the app configured.
+    ['https', 'an http: issuer', { issuerBaseURL: 'http://op.example.com', allowInsecureRequests: true }, '`issuerBaseURL` must be an https: URL'],
+    ['sender-constrained tokens', 'neither dpop nor mtls', { dpop: undefined }, 'set `dpop: true`'],
+    ['client authentication', 'a client secret', { clientAssertionSigningKey: undefined, clientSecret: 's' }, '`clientAuthMethod` is client_secret_basic'],
+    ['algorithms', 'a PS384 request object', { requestObjectSigningAlg: 'PS384' }, '`requestObjectSigningKey` is an RSA 2048-bit key signing with PS384'],
+    ['key sizes', 'an RSA 1024-bit TLS client key', { dpop: undefined, mtls: pki.rsa1024Client }, 'an RSA 1024-bit key'],
+  ])('refuses, naming the rule "%s": %s', (rule, _name, change, detail) => {
+    const message = refusal({ ...signing, ...change })
+    expect(message).toContain(`\`profile: 'fapi2-message-signing'\` (FAPI 2.0 Message Signing, which includes the Security Profile), rule "${rule}": `)
+    expect(message).toContain(detail)
   })
 })
 
