@@ -30,6 +30,19 @@ const claimText = (value) => {
   return String(value)
 }
 
+/** The "Pay" offer of the home page (payment-consent mode): amount and payee, and the link that asks the OP for consent. */
+const payButton = (payment) => `<h2>Payment consent</h2>
+  <p>Pay <strong id="payment-amount">${escapeHTML(payment.instructedAmount.amount)} ${escapeHTML(payment.instructedAmount.currency)}</strong> to ${escapeHTML(payment.creditorName)}:
+  the OP asks you to consent to this payment (RFC 9396 <code>authorization_details</code>), and the app receives what you granted.</p>
+  <p><a id="pay" href="/pay">Pay with a consent at the OP</a></p>`
+
+/** The authorization details the token response granted (RFC 9396 §7), one table row per detail. */
+const grantedDetails = (details) => {
+  if (!details) return ''
+  const rows = details.map(({ type, ...fields }) => `<tr><th>${escapeHTML(type)}</th><td>${escapeHTML(claimText(fields))}</td></tr>`).join('')
+  return `<h2>Granted authorization details</h2><table id="authorization-details">${rows || '<tr><td>(none)</td></tr>'}</table>`
+}
+
 /** What went wrong, for the person in front of the browser, by express-par's error code. */
 const EXPLANATIONS = {
   ERR_LOGIN_REFUSED: 'The login was cancelled or refused, so you are not logged in.',
@@ -38,6 +51,7 @@ const EXPLANATIONS = {
   ERR_CALLBACK_INVALID: 'The login could not be completed from this link. Please log in again.',
   ERR_CODE_REJECTED: 'The login could not be completed. Please log in again.',
   ERR_ISSUER_MISMATCH: 'The login could not be completed safely, so you are not logged in. Please log in again.',
+  ERR_JARM_INVALID: 'The login could not be completed safely, so you are not logged in. Please log in again.',
   ERR_UNAUTHENTICATED: 'You need to log in to see this page.',
   ERR_IDP_LOGOUT_UNSUPPORTED: 'You are logged out of this app, but may still be logged in at the login service.',
 }
@@ -70,6 +84,9 @@ const logoutButton = '<form class="inline" method="post" action="/logout"><butto
  * @param {(err: Error) => void} [options.log] where server errors go, with their cause (default console.error)
  * @param {string} [options.resourceURL] a resource server (e.g. the OP's userinfo endpoint) that
  *   `/api/resource` calls with the user's access token through `req.oidc.fetch()`
+ * @param {import('express-par').AuthorizationDetail} [options.paymentConsent] a payment (RFC 9396
+ *   authorization detail): the home page offers to pay it, through a login that asks the OP for
+ *   consent to it (`/pay`); the profile shows the details the token response granted
  */
 export function createApp({
   auth: authOptions,
@@ -83,6 +100,7 @@ export function createApp({
   express: expressModule = express,
   log = (err) => console.error(err),
   resourceURL,
+  paymentConsent,
 }) {
   const app = expressModule()
   const secure = new URL(authOptions.baseURL).protocol === 'https:'
@@ -136,14 +154,23 @@ export function createApp({
          ${tokenType === 'dpop' ? '<p id="token-type">Access token: DPoP-bound (RFC 9449), to a key pair made for this login.</p>' : ''}
          <nav><a href="/profile">Profile</a> · ${logoutButton}</nav>`
       : `<p>You are not logged in.</p><p><a id="login" href="/login?returnTo=%2Fprofile">Log in</a></p>`
-    res.send(page(title, body))
+    res.send(page(title, body + (paymentConsent ? payButton(paymentConsent) : '')))
   })
+
+  // A payment consent (RFC 9396): a login that asks the OP for the user's consent to this payment.
+  // The OP shows it on its consent page; what it granted comes back with the tokens.
+  if (paymentConsent) {
+    app.get('/pay', (req, res, next) => {
+      res.oidc.login({ returnTo: '/profile', authorizationParams: { authorization_details: [paymentConsent] } }, next)
+    })
+  }
 
   app.get('/profile', requiresAuth(), (req, res) => {
     const rows = Object.entries(req.oidc.user)
       .map(([name, value]) => `<tr><th>${escapeHTML(name)}</th><td>${escapeHTML(claimText(value))}</td></tr>`)
       .join('')
-    res.send(page('Profile', `<table id="claims">${rows}</table><nav><a href="/">Home</a> · ${logoutButton}</nav>${everywhere(req.oidc.idTokenClaims.sid)}`))
+    const granted = grantedDetails(req.oidc.authorizationDetails)
+    res.send(page('Profile', `<table id="claims">${rows}</table>${granted}<nav><a href="/">Home</a> · ${logoutButton}</nav>${everywhere(req.oidc.idTokenClaims.sid)}`))
   })
 
   // The OP session this login belongs to, and how to end it there: the OP then tells every app of

@@ -20,7 +20,7 @@ export const FAPI_ALG = 'PS256'
  * @param {object} options
  * @param {string} options.baseURL the app's origin
  * @param {string} options.clientID
- * @returns {Promise<{ client: object, opFeatures: object, opConfiguration: object, loopbackCalls: string[], auth: import('express-par').AuthOptions }>}
+ * @returns {Promise<{ client: object, opFeatures: object, opConfiguration: object, loopbackCalls: string[], auth: import('express-par').AuthOptions, opSigningAlg: string }>}
  */
 export async function fapiSetup({ baseURL, clientID }) {
   const privateKey = await exportPKCS8((await generateKeyPair(FAPI_ALG, { extractable: true })).privateKey)
@@ -54,6 +54,8 @@ export async function fapiSetup({ baseURL, clientID }) {
     },
     // The OP fetches the app's jwks_uri on this machine (see startLocalOP's loopbackCalls).
     loopbackCalls: [jwksUri],
+    // What the OP signs with (ID tokens, and authorization responses with --jarm).
+    opSigningAlg: FAPI_ALG,
     auth: {
       baseURL,
       clientID,

@@ -4,7 +4,9 @@ import http from 'node:http'
 import { createApp } from './app.js'
 import { fapiSetup } from './fapi-mode.js'
 import { jarSetup } from './jar-mode.js'
+import { withSignedResponses } from './jarm-mode.js'
 import { startLocalOP } from './local-op.js'
+import { withPaymentConsent } from './rar-mode.js'
 
 export const CLIENT_ID = 'example-app'
 export const CLIENT_SECRET = 'example-app-secret'
@@ -65,6 +67,8 @@ const endOPSession = (issuer, baseURL, clientID) => `${issuer}/session/end?${new
  * @param {object} [options]
  * @param {boolean} [options.jar] JAR + private_key_jwt (see jar-mode.js) instead of a client secret
  * @param {boolean} [options.fapi] the FAPI 2.0 configuration: private_key_jwt + DPoP against a FAPI 2.0 OP (see fapi-mode.js)
+ * @param {boolean} [options.jarm] on top of either: the OP signs its authorization responses (JARM, see jarm-mode.js)
+ * @param {boolean} [options.rar] on top of either: a "Pay" button that asks consent for a payment (RAR, see rar-mode.js)
  * @param {string} [options.appHost] host the app listens on and its baseURL names; default localhost
  * @param {number} [options.appPort] default 0 (a free port)
  * @param {string} [options.opHost] host the OP listens on and its issuer names; default localhost
@@ -82,6 +86,8 @@ const endOPSession = (issuer, baseURL, clientID) => `${issuer}/session/end?${new
 export async function startExample({
   jar = false,
   fapi = false,
+  jarm = false,
+  rar = false,
   appHost = 'localhost',
   appPort = 0,
   opHost = 'localhost',
@@ -103,7 +109,10 @@ export async function startExample({
   try {
     const baseURLs = []
     for (const [i, server] of servers.entries()) baseURLs.push(`http://${appHost}:${await listen(server, i === 0 ? appPort : secondAppPort, appHost)}`)
-    setups = [withLogout(await (fapi ? fapiSetup : jar ? jarSetup : secretSetup)({ baseURL: baseURLs[0], clientID: CLIENT_ID }), baseURLs[0])]
+    let setup = await (fapi ? fapiSetup : jar ? jarSetup : secretSetup)({ baseURL: baseURLs[0], clientID: CLIENT_ID })
+    if (jarm) setup = withSignedResponses(setup)
+    if (rar) setup = withPaymentConsent(setup)
+    setups = [withLogout(setup, baseURLs[0])]
     if (twoApps) setups.push(withLogout(secretSetup({ baseURL: baseURLs[1], clientID: SECOND_CLIENT_ID }), baseURLs[1]))
     op = await startLocalOP({
       host: opHost,
@@ -128,6 +137,7 @@ export async function startExample({
       // Two apps on one host share cookies by name (cookies ignore ports): each needs its own.
       ...(i === 0 ? { sessionStore } : { sessionCookie: 'example-2.sid' }),
       silentLogin,
+      ...setup.app,
       endOPSession: endOPSession(op.issuer, setup.auth.baseURL, setup.auth.clientID),
       ...(other && { otherApp: { name: names[1 - i], url: other.auth.baseURL } }),
     })

@@ -6,6 +6,10 @@
 // `npm start -- --jar` (or EXAMPLE_JAR=1): JAR + private_key_jwt against the local OP, see jar-mode.js.
 // `npm start -- --fapi` (or EXAMPLE_FAPI=1): private_key_jwt + DPoP against the local OP in its
 // FAPI 2.0 configuration, see fapi-mode.js.
+// `npm start -- --jarm`: on top of any of these, the OP signs its authorization responses (JARM,
+// see jarm-mode.js); `npm start -- --rar`: a "Pay" button on the home page, a login that asks the
+// OP for consent to a payment (RFC 9396 authorization_details, see rar-mode.js). `npm start --
+// --jar --jarm --rar` is FAPI 2.0 Message Signing's signed requests and responses with a payment.
 // `npm start -- --two-apps`: a second app (another client of the local OP, on SECOND_PORT, default
 // 3002) to try "log out everywhere"; `--silent-login`: the apps try a prompt=none login on page loads.
 // With a real tenant, SIGNING_KEY (a PEM from `npx express-par keygen`, with SIGNING_ALG) replaces
@@ -22,6 +26,8 @@ const opPort = Number(process.env.OP_PORT ?? 3001)
 const env = process.env
 const jar = process.argv.includes('--jar') || env.EXAMPLE_JAR === '1'
 const fapi = process.argv.includes('--fapi') || env.EXAMPLE_FAPI === '1'
+const jarm = process.argv.includes('--jarm') || env.EXAMPLE_JARM === '1'
+const rar = process.argv.includes('--rar') || env.EXAMPLE_RAR === '1'
 const twoApps = process.argv.includes('--two-apps')
 const silentLogin = process.argv.includes('--silent-login')
 
@@ -59,6 +65,8 @@ async function withLocalOP({ sessionStore, coordination }) {
   const example = await startExample({
     jar,
     fapi,
+    jarm,
+    rar,
     appPort: port,
     opPort,
     twoApps,
@@ -76,6 +84,8 @@ async function withLocalOP({ sessionStore, coordination }) {
         : `Local OP (PAR required) at ${example.issuer}`,
   )
   if (fapi) console.log("(Over http://localhost, so no certificate warnings: profile 'fapi2-security' needs https, see example-app/fapi-mode.js.)")
+  if (jarm) console.log('The OP signs its authorization responses (JARM): the callback carries only response=<JWT>.')
+  if (rar) console.log('Payment consent (RAR): "Pay with a consent at the OP" on the home page; the profile shows what the OP granted.')
   console.log(`\nexpress-par example app: open ${example.baseURL}`)
   if (example.second) console.log(`Second example app (same OP, another client): open ${example.second.baseURL}`)
   console.log(`Log in as "${DEMO_USER}" with any password.\n`)

@@ -9,6 +9,7 @@ import { IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, Response } from 'express'
 import type { IdTokenClaims, UserClaims } from './claims.js'
 import type { StoredAuth } from './config/options.js'
+import type { AuthorizationDetail } from './op/authorization-details.js'
 import { currentScope } from './request-scope.js'
 import { startLogin, type LoginOptions } from './routes/login.js'
 import { logout, type LogoutOptions } from './routes/logout.js'
@@ -101,6 +102,14 @@ export class RequestContext {
 
   get refreshToken(): string | undefined {
     return this.#login?.auth.refreshToken
+  }
+
+  /**
+   * The `authorization_details` the token response granted (RFC 9396 §7), e.g. the payment the user
+   * consented to; a refresh that grants new ones replaces them. `undefined` when none were granted.
+   */
+  get authorizationDetails(): AuthorizationDetail[] | undefined {
+    return this.#login?.auth.authorizationDetails
   }
 
   /**

@@ -27,8 +27,10 @@ export const ERROR_STATUS = {
   ERR_LOGIN_NOT_PENDING: 400,
   /** The pending login for this `state` is older than its time to live. */
   ERR_LOGIN_EXPIRED: 400,
-  /** The callback's `iss` is missing or names another issuer (RFC 9207, mix-up defence). */
+  /** The callback's `iss` is missing or names another issuer (RFC 9207, mix-up defence), also inside a JARM response. */
   ERR_ISSUER_MISMATCH: 400,
+  /** The JARM response (`response=<JWT>`, `responseMode: 'jwt'`) failed validation: signature, algorithm, key, `typ`, `aud`, `exp`, `nbf`. */
+  ERR_JARM_INVALID: 400,
   /** The OP answered the authorization request with `error=...` (e.g. `access_denied`). */
   ERR_LOGIN_REFUSED: 400,
   /** The token endpoint refused the authorization code (`invalid_grant`): forged, replayed or expired. */

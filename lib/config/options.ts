@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express'
 import { resolveClientAuth, type ClientAuthConfig, type ClientAuthMethod } from '../op/client-auth.js'
-import { authorizationParamsProblem } from './authorization-params.js'
+import { authorizationParamsProblem, serialisedAuthorizationParams } from './authorization-params.js'
 import { checkKeys, defined, invalid, isLoopback, parseURL, positiveNumber, requireString, routePath } from './checks.js'
 import { checkPresence } from './presence.js'
 import { loadSigningKey, type SigningAlg, type SigningKey, type SigningKeyInput } from '../op/keys.js'
@@ -11,13 +11,31 @@ import { checkInstanceName } from '../session/state.js'
 import { checkDPoP, type DPoPConfig, type DPoPOption } from '../op/dpop.js'
 import { checkMtls, type MtlsConfig, type MtlsOptions } from '../op/mtls.js'
 import { checkProfile, type ProfileConfig, type ProfileName } from './profile.js'
+import { checkResponseMode, type ResponseMode } from '../op/jarm.js'
+import type { AuthorizationDetail } from '../op/authorization-details.js'
 
-/** Authorization request parameters sent to the OP (inside the pushed request). */
+/**
+ * Authorization request parameters sent to the OP (inside the pushed request, and so inside the
+ * signed request object with JAR). Strings, except where a parameter is a number or JSON.
+ */
 export interface AuthorizationParams {
   /** Space-separated scopes; must include `openid`. Default `openid profile email`. */
   scope?: string
-  /** Anything else the OP understands (`prompt`, `acr_values`, `ui_locales`, `resource`, ...). */
-  [param: string]: string | undefined
+  /** Seconds since the user last authenticated at most; the ID token's `auth_time` must honour it (OpenID Connect Core §3.1.2.1). */
+  max_age?: number | string
+  /** Claims requested individually (OpenID Connect Core §5.5): an object, or its JSON text. */
+  claims?: Record<string, unknown> | string
+  /**
+   * Rich Authorization Requests (RFC 9396): what the user is asked to authorize, e.g. a payment
+   * consent, as an array of objects each with a string `type` (or its JSON text). What the token
+   * response grants is `req.oidc.authorizationDetails`.
+   *
+   * @example
+   * authorization_details: [{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '123.50' }, creditorName: 'Merchant A' }]
+   */
+  authorization_details?: AuthorizationDetail[] | string
+  /** Anything else the OP understands (`prompt`, `acr_values`, `ui_locales`, `resource`, ...), as a string. */
+  [param: string]: string | number | Record<string, unknown> | AuthorizationDetail[] | undefined
 }
 
 /** Paths of the routes `auth()` serves; `false` disables a route. */
@@ -50,6 +68,8 @@ export interface StoredAuth {
   expiresAt?: number
   refreshToken?: string
   scope?: string
+  /** The `authorization_details` the token response granted (RFC 9396 §7), updated by a refresh that returns new ones. */
+  authorizationDetails?: AuthorizationDetail[]
 }
 
 /**
@@ -154,9 +174,24 @@ export interface AuthOptions {
    * `'fapi2-security'`: the FAPI 2.0 Security Profile as a preset. `auth()` refuses whatever the
    * profile forbids a client, naming the rule (https only; `dpop` or `mtls`; private_key_jwt or
    * mTLS client authentication, no secrets; PS256, ES256 or EdDSA), and the callback requires the
-   * RFC 9207 `iss` parameter and a FAPI algorithm on the ID token. See the README's "FAPI 2.0".
+   * RFC 9207 `iss` parameter and a FAPI algorithm on the ID token. `'fapi2-message-signing'`: all
+   * that, and FAPI 2.0 Message Signing's signed requests (`requestObjectSigningKey`, JAR) and
+   * signed responses (`responseMode: 'jwt'`, JARM), each refused by name when missing. See the
+   * README's "FAPI 2.0".
    */
   profile?: ProfileName
+  /**
+   * `'jwt'`: JARM, the OP signs its authorization responses. The pushed request asks for
+   * `response_mode=jwt`; the callback then takes only `response=<JWT>`, verified against the OP's
+   * keys (the algorithms of its `authorization_signing_alg_values_supported`, never `none` or
+   * HMAC) with `iss`, `aud` and `exp` checked, and refuses a plain `code=` callback. An OP without
+   * `jwt` in `response_modes_supported` is refused at the first login. Default `'query'`.
+   *
+   * @example
+   * auth({ ..., requestObjectSigningKey, responseMode: 'jwt', profile: 'fapi2-message-signing' })
+   * @see JARM (JWT Secured Authorization Response Mode) §2.3.4; FAPI 2.0 Message Signing §5.4
+   */
+  responseMode?: ResponseMode
 }
 
 export interface Config {
@@ -169,7 +204,8 @@ export interface Config {
   readonly clientAuth: ClientAuthConfig
   /** Set when JAR is on. */
   readonly requestObjectKey: SigningKey | undefined
-  readonly authorizationParams: Readonly<AuthorizationParams> & { scope: string }
+  /** As the pushed request carries them: strings (numbers in decimal, JSON parameters as JSON text). */
+  readonly authorizationParams: Readonly<Record<string, string>> & { scope: string }
   readonly routes: Readonly<{ login: string | false; callback: string; logout: string | false; postLogoutRedirect: string; jwks: string | false; backchannelLogout: string | false }>
   readonly redirectUri: string
   readonly httpTimeout: number
@@ -187,6 +223,8 @@ export interface Config {
   readonly mtls: MtlsConfig | undefined
   /** Set with `profile`. */
   readonly profile: ProfileConfig | undefined
+  /** `'jwt'` with JARM. */
+  readonly responseMode: ResponseMode
 }
 
 const KNOWN_OPTIONS = [
@@ -214,17 +252,19 @@ const KNOWN_OPTIONS = [
   'dpop',
   'mtls',
   'profile',
+  'responseMode',
 ] as const
 
 const KNOWN_ROUTES = ['login', 'callback', 'logout', 'postLogoutRedirect', 'jwks', 'backchannelLogout'] as const
 
-function checkAuthorizationParams(value: unknown): Readonly<AuthorizationParams> & { scope: string } {
+function checkAuthorizationParams(value: unknown): Readonly<Record<string, string>> & { scope: string } {
   if (value === undefined) return Object.freeze({ scope: 'openid profile email' })
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('`authorizationParams` must be an object.')
   const params = defined(value as AuthorizationParams)
   const problem = authorizationParamsProblem(params)
   if (problem) invalid(`authorizationParams: ${problem}`)
-  return Object.freeze({ ...params, scope: params.scope ?? 'openid profile email' })
+  const serialised = serialisedAuthorizationParams(params)
+  return Object.freeze({ ...serialised, scope: serialised.scope ?? 'openid profile email' })
 }
 
 /**
@@ -248,6 +288,7 @@ export function buildConfig(options: AuthOptions): Config {
 
   const dpop = checkDPoP(given.dpop)
   const mtls = checkMtls(given.mtls)
+  const responseMode = checkResponseMode(given.responseMode)
   const { profile, clientAuth, requestObjectKey } = checkProfile(given.profile, {
     issuer,
     baseURL,
@@ -257,6 +298,7 @@ export function buildConfig(options: AuthOptions): Config {
     requestObjectKey: requestObjectSigningKey(given),
     dpop,
     mtls,
+    responseMode,
   })
 
   const routesGiven = given.routes === undefined ? {} : defined(given.routes)
@@ -305,6 +347,7 @@ export function buildConfig(options: AuthOptions): Config {
     dpop,
     mtls,
     profile,
+    responseMode,
   })
 }
 

@@ -15,6 +15,7 @@ import { checkRequestObjects } from './request-object.js'
 import { retryGate } from './retry-gate.js'
 import { attachDPoPNonces, checkDPoPAgainstOP, type DPoPNonces } from './dpop.js'
 import { checkProfileAgainstOP } from '../config/profile.js'
+import { checkJarmAgainstOP } from './jarm.js'
 
 
 export type OpConfiguration = client.Configuration
@@ -118,6 +119,7 @@ async function discover(config: Config, authentication: ClientAuthentication, op
   await checkRequestObjects(config.requestObjectKey, server)
   if (config.dpop) checkDPoPAgainstOP(config.dpop, server)
   if (config.profile) checkProfileAgainstOP(config.profile, server)
+  checkJarmAgainstOP(config.responseMode, config.profile, server)
   if (nonces) attachDPoPNonces(configuration, nonces)
   return configuration
 }

@@ -21,6 +21,8 @@ const STEP_FAILURE: Record<OpStep, { code: ErrorCode; what: string; answer: stri
 export interface OpErrorContext {
   /** E.g. `client_id=app, redirect_uri=https://app.example.com/callback`. */
   sent?: string
+  /** At the `jwks` step: what the keys were fetched to verify, when not an ID token (e.g. `the JARM response`). */
+  verifying?: string
 }
 
 /** The message of anything error-shaped (errors from fetch come from another realm under test runners). */
@@ -176,7 +178,8 @@ export function opError(err: unknown, step: OpStep, timeoutMs: number, context: 
   if (step === 'token' && isIdTokenProblem(err)) {
     return parError('ERR_ID_TOKEN_INVALID', `The ID token failed validation (${detail(err)}). The login is refused; check the OP's signing keys and clock.`, { cause: err })
   }
-  const { code, what } = STEP_FAILURE[step]
+  const { code } = STEP_FAILURE[step]
+  const what = step === 'jwks' && context.verifying ? `the OP's signing keys (jwks_uri) could not be fetched, so ${context.verifying} cannot be verified` : STEP_FAILURE[step].what
   return parError(code, `${capitalised(what)}: ${detail(err)}.`, { cause: err })
 }
 

@@ -2,7 +2,8 @@
  * The refresh token grant (RFC 6749 §6) through openid-client. A refreshed ID token is checked like
  * the login's (openid-client's claim checks, then `checkIdToken`: signature against the OP's keys,
  * `typ`, `azp`, `iat`), and as OpenID Connect Core §12.2 asks: the same `iss`, `sub`, `aud` and
- * `azp` as the ID token of the login, and the original `auth_time`. Without a new refresh token in the answer, the old one stays.
+ * `azp` as the ID token of the login, and the original `auth_time`. Without a new refresh token in the answer, the old one stays;
+ * so do the granted RFC 9396 `authorization_details` without new ones (§7: the answer may narrow them).
  */
 
 import * as client from 'openid-client'
@@ -13,9 +14,10 @@ import { checkIdToken, claimsToStore } from './id-token.js'
 import { opError } from './op-errors.js'
 import { checkSenderConstraint, dpopOptions, type DPoPKeyRecord } from './dpop.js'
 import { checkIdTokenAlg } from '../config/profile.js'
+import { grantedAuthorizationDetails } from './authorization-details.js'
 
 /** The token part of a login after a refresh: what replaces the stored one. */
-export type RefreshedTokens = Pick<StoredAuth, 'accessToken' | 'tokenType' | 'expiresAt' | 'refreshToken' | 'scope' | 'idToken' | 'claims'>
+export type RefreshedTokens = Pick<StoredAuth, 'accessToken' | 'tokenType' | 'expiresAt' | 'refreshToken' | 'scope' | 'idToken' | 'claims' | 'authorizationDetails'>
 
 const SAME_AS_LOGIN = ['iss', 'sub', 'aud', 'azp', 'auth_time'] as const
 
@@ -57,6 +59,7 @@ export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: 
       : opError(err, 'token', config.httpTimeout)
   }
   checkSenderConstraint(tokens.token_type, dpopKey, 'refresh') // a proof was sent: a Bearer answer is a downgrade
+  const authorizationDetails = grantedAuthorizationDetails(tokens.authorization_details, 'refresh') ?? auth.authorizationDetails
   const claims = tokens.claims()
   if (claims) {
     // openid-client checked the claims; the signature and the rest, against the OP's keys, as at the login.
@@ -73,6 +76,7 @@ export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: 
     scope: tokens.scope ?? auth.scope,
     idToken: tokens.id_token ?? auth.idToken,
     claims: claims ? claimsToStore(claims) : auth.claims,
+    ...(authorizationDetails && { authorizationDetails }),
   }
 }
 

@@ -1,10 +1,12 @@
 /**
- * Finishing a login: consume the pending login for `state` (one-time, before anything else) ->
- * check the authorization response (RFC 9207 `iss`, `error`) -> redeem the code with the PKCE
- * verifier (and the login's DPoP key) and check the ID token (signature against the OP's JWKS,
- * `iss`, `aud`, `nonce`, timestamps) -> check the tokens are DPoP-bound when DPoP was used ->
- * regenerate the session id -> store the user (with `backchannelLogout`, indexed by its `sid` and
- * `sub` first: login-index.ts) -> redirect to `returnTo`.
+ * Finishing a login: consume the pending login for `state` (one-time, before anything else; with
+ * JARM the `state` is read from the signed response without trusting it, only to find the login)
+ * -> check the authorization response (with JARM: its signature, `iss`, `aud`, `exp` first, see
+ * op/jarm.ts; then RFC 9207 `iss`, `error`) -> redeem the code with the PKCE verifier (and the
+ * login's DPoP key) and check the ID token (signature against the OP's JWKS, `iss`, `aud`,
+ * `nonce`, timestamps) and the granted RFC 9396 `authorization_details` -> check the tokens are
+ * DPoP-bound when DPoP was used -> regenerate the session id -> store the user (with
+ * `backchannelLogout`, indexed by its `sid` and `sub` first: login-index.ts) -> redirect to `returnTo`.
  */
 
 import { randomUUID } from 'node:crypto'
@@ -28,6 +30,8 @@ import { liveLogin, nowSeconds } from '../session/lifetimes.js'
 import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
 import { indexLogin, opSessionOf } from '../session/login-index.js'
 import { silentLoginDeclined } from '../session/silent-login.js'
+import { jarmExpectations, jarmState, verifyJarmResponse } from '../op/jarm.js'
+import { grantedAuthorizationDetails } from '../op/authorization-details.js'
 
 const notPending = () =>
   parError(
@@ -36,15 +40,25 @@ const notPending = () =>
   )
 
 /**
- * Takes the pending login named by the callback's `state` out of the session, and claims the
- * state in the coordination store: of two identical callbacks, even on two instances sharing a
- * session store, exactly one goes on to the token endpoint.
+ * The `state` that names the callback's pending login: with JARM, the one inside the signed
+ * response, read without trusting it (the response is verified once its login is spent); else
+ * the query's.
  */
-async function takePendingLogin(runtime: Runtime, req: Request, params: URLSearchParams): Promise<{ state: string; login: PendingLogin }> {
+function callbackState(runtime: Runtime, params: URLSearchParams): string {
+  if (runtime.config.responseMode === 'jwt' && params.has('response')) return jarmState(params)
   const state = single(params, 'state')
   if (state === undefined) {
     throw parError('ERR_CALLBACK_INVALID', 'The callback has no single `state` parameter. Start the login again from the login route.')
   }
+  return state
+}
+
+/**
+ * Takes the pending login named by `state` out of the session, and claims the state in the
+ * coordination store: of two identical callbacks, even on two instances sharing a session store,
+ * exactly one goes on to the token endpoint.
+ */
+async function takePendingLogin(runtime: Runtime, req: Request, state: string): Promise<PendingLogin> {
   const name = runtime.config.name
   const instance = instanceState(req.session, name)
   const taken = instance === undefined ? ({ status: 'missing' } as const) : consumePendingLogin(instance, state)
@@ -53,22 +67,26 @@ async function takePendingLogin(runtime: Runtime, req: Request, params: URLSearc
   await saveSession(req) // the login is spent even if what follows fails: a replay never reaches the OP
   if (!(await runtime.coordination.setIfAbsent(`callback:${digest(state)}`, '1', PENDING_LOGIN_TTL_MS / 1000))) throw notPending()
   if (taken.status === 'expired') throw parError('ERR_LOGIN_EXPIRED', 'The pending login expired before the OP sent the browser back. Start the login again.')
-  return { state, login: taken.login }
+  return taken.login
 }
 
 /**
- * RFC 9207 `iss`, `state` and `error=` of the authorization response, before any token request.
+ * The authorization response, before any token request: no parameter twice; with JARM, the
+ * signed response verified (op/jarm.ts) and its parameters used from here on; then RFC 9207
+ * `iss`, `state` and `error=`, and a code. Returns the parameters the code is redeemed with.
  * With `profile`, `iss` is required even from an OP that does not advertise it.
  */
-function checkAuthorizationResponse(runtime: Runtime, op: client.Configuration, params: URLSearchParams, state: string): void {
+async function checkAuthorizationResponse(runtime: Runtime, op: client.Configuration, received: URLSearchParams, state: string): Promise<URLSearchParams> {
   const advertised: oauth.AuthorizationServer = op.serverMetadata()
   const server = runtime.config.profile?.requireIssuerParameter ? { ...advertised, authorization_response_iss_parameter_supported: true } : advertised
   // RFC 6749 §3.1: no parameter twice, known or not. A repeated one is read as its first value by
   // one component and its last by another (parameter pollution), so the response is refused whole.
-  const names = [...params.keys()]
+  const names = [...received.keys()]
   if (new Set(names).size !== names.length) {
     throw parError('ERR_CALLBACK_INVALID', 'The callback repeats a parameter; each may appear only once (RFC 6749 §3.1). Start the login again.')
   }
+  // JARM: only what the OP signed counts; a plain `code=` callback is refused.
+  const params = runtime.config.responseMode === 'jwt' ? await verifyJarmResponse(received, jarmExpectations(runtime, op)) : received
   try {
     oauth.validateAuthResponse(server, op.clientMetadata(), params, state)
   } catch (err) {
@@ -77,6 +95,7 @@ function checkAuthorizationResponse(runtime: Runtime, op: client.Configuration, 
   if (!single(params, 'code')) {
     throw parError('ERR_CALLBACK_INVALID', 'The callback has no single, non-empty `code` parameter. Start the login again.')
   }
+  return params
 }
 
 async function redeemCode(runtime: Runtime, op: client.Configuration, params: URLSearchParams, state: string, login: PendingLogin): Promise<StoredAuth> {
@@ -100,6 +119,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
   // openid-client checked the claims; the signature and the rest are checked against the OP's keys.
   await checkIdToken(tokens.id_token, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
   checkIdTokenAlg(config.profile, tokens.id_token)
+  const authorizationDetails = grantedAuthorizationDetails(tokens.authorization_details, 'token')
   const expiresIn = tokens.expiresIn()
   return {
     idToken: tokens.id_token,
@@ -108,6 +128,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
     ...(expiresIn !== undefined && { expiresAt: Math.floor(Date.now() / 1000) + expiresIn }),
     ...(tokens.refresh_token && { refreshToken: tokens.refresh_token }),
     ...(tokens.scope && { scope: tokens.scope }),
+    ...(authorizationDetails && { authorizationDetails }),
   }
 }
 
@@ -184,12 +205,14 @@ function returnWithoutLogin(runtime: Runtime, req: Request, res: Response, login
 }
 
 async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<StoredAuth | undefined> {
-  const params = rawQuery(req)
-  const { state, login } = await takePendingLogin(runtime, req, params)
+  const received = rawQuery(req)
+  const state = callbackState(runtime, received)
+  const login = await takePendingLogin(runtime, req, state)
   if (login.c) return returnWithoutLogin(runtime, req, res, login)
   const op = await runtime.op()
+  let params: URLSearchParams
   try {
-    checkAuthorizationResponse(runtime, op, params, state)
+    params = await checkAuthorizationResponse(runtime, op, received, state)
   } catch (err) {
     // A prompt=none login the OP could not complete without the user: back to the page, anonymous.
     if (silentLoginDeclined(login, err)) {

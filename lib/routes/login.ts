@@ -1,14 +1,15 @@
 /**
  * Starting a login (RFC 9126 PAR + RFC 7636 PKCE S256 + state + nonce):
- * fresh secrets (and, with DPoP, a fresh key pair) -> (JAR, RFC 9101: wrap the parameters in a
- * signed request object) -> push the authorization request to the OP with client authentication
+ * fresh secrets (and, with DPoP, a fresh key pair) -> the parameters as strings (JSON ones such
+ * as RFC 9396 `authorization_details` as JSON text; with JARM, `response_mode=jwt`) ->
+ * (JAR, RFC 9101: wrap the parameters in a signed request object) -> push the authorization request to the OP with client authentication
  * (and a DPoP proof, which binds the code to the key: RFC 9449 §10.1) ->
  * record the pending login in the session -> save -> redirect with only client_id + request_uri.
  */
 
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
-import { authorizationParamsProblem } from '../config/authorization-params.js'
+import { authorizationParamsProblem, serialisedAuthorizationParams } from '../config/authorization-params.js'
 import type { AuthorizationParams } from '../config/options.js'
 import { parError } from '../errors.js'
 import { observed } from '../events.js'
@@ -55,9 +56,10 @@ async function pushLogin(runtime: Runtime, req: Request, res: Response, options:
   const nonce = client.randomNonce()
   const dpopKey = config.dpop && (await newDPoPKey(config.dpop)) // one key per login, never reused
   const parameters: Record<string, string> = {
-    ...(config.authorizationParams as Record<string, string>),
-    ...(Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)) as Record<string, string>),
+    ...config.authorizationParams,
+    ...serialisedAuthorizationParams(extra),
     response_type: 'code',
+    ...(config.responseMode === 'jwt' && { response_mode: 'jwt' }),
     redirect_uri: config.redirectUri,
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',

@@ -11,6 +11,7 @@ import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose'
 import type { AuthOptions } from 'express-par'
 import { trustedPki } from '../support/pki.js'
 import { CLIENTS, RESOURCE_SCOPE, startFapiOP, type FapiOP } from './support/fapi-op.js'
+import { DEMO_PAYMENT } from '../../example-app/rar-mode.js'
 import { startFapiApp, type FapiApp } from './support/fapi-app.js'
 import { startResourceServer, type ResourceServer } from './support/resource-server.js'
 
@@ -131,6 +132,32 @@ describe('private_key_jwt + DPoP', () => {
     const browser = await expectLogin(target)
     expect(decodeProtectedHeader(tokenRequests().find((r) => r.status === 200)!.dpop!).alg).toBe(alg)
     expect((await target.get(browser, '/accounts')).status).toBe(200)
+  })
+})
+
+describe("FAPI 2.0 Message Signing (profile 'fapi2-message-signing'): JAR + JARM, with a payment's authorization_details and DPoP", () => {
+  test('a login with a signed request object carrying the payment, a signed authorization response, and the granted details readable in the app', async () => {
+    const target = await app({
+      ...pkjwt(CLIENTS.messageSigning),
+      profile: 'fapi2-message-signing',
+      dpop: true,
+      requestObjectSigningKey: op.clientKeyPem,
+      requestObjectSigningAlg: 'PS256',
+      responseMode: 'jwt',
+      authorizationParams: { scope, prompt: 'consent', authorization_details: [DEMO_PAYMENT] },
+    })
+    const browser = target.browser()
+    const callback = await target.authorize(browser)
+    const response = new URL(callback).searchParams
+    expect([...response.keys()]).toEqual(['response'])
+    expect(decodeProtectedHeader(response.get('response')!)).toMatchObject({ alg: 'PS256', kid: 'fapi-op-ps256' })
+    const done = await browser.request(callback)
+    expect({ status: done.status, errors: target.errors }).toEqual({ status: 302, errors: [] })
+    expect(parRequests().filter((r) => r.status === 201)).toHaveLength(1)
+    expect(await target.get(browser, '/details')).toEqual({ status: 200, body: { sub: 'alice', authorizationDetails: [DEMO_PAYMENT] } })
+    expect(target.logins()[0]!.auth.tokenType).toBe('dpop')
+    // The access token (for the resource server, with the payment) works there like any other.
+    expect(await target.get(browser, '/accounts')).toEqual({ status: 200, body: { sub: 'alice', scope: RESOURCE_SCOPE, binding: 'dpop' } })
   })
 })
 

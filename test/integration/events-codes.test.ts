@@ -130,6 +130,11 @@ const CASES: Record<string, Case> = {
   ERR_ID_TOKEN_INVALID: { channel: 'callback', run: async (stack) => ((stack.op.bend.idToken = (c) => c.sign({ ...c.claims, iss: 'https://evil.example' })), stack.login(stack.browser())) },
   ERR_AFTER_CALLBACK_INVALID: { channel: 'callback', auth: { afterCallback: (() => null) as never }, run: (stack) => stack.login(stack.browser()) },
   ERR_COORDINATION_FAILED: { channel: 'callback', auth: { coordination: failingCoordination() }, run: (stack) => stack.login(stack.browser()) },
+  ERR_JARM_INVALID: {
+    channel: 'callback',
+    auth: { responseMode: 'jwt' },
+    run: async (stack) => ((stack.op.bend.jarm = (c) => c.sign({ ...c.claims, aud: 'another-client' })), stack.login(stack.browser())),
+  },
   ERR_DPOP_DOWNGRADE: {
     channel: 'callback',
     auth: { dpop: true },

@@ -319,19 +319,21 @@ journeyTest('max_age: Glewlwyd sends auth_time 0 (OpenID Connect Core §2), so e
 })
 
 journeyTest(
-  'RAR (RFC 9396): authorization_details pushed through PAR are granted by Glewlwyd; express-par does not surface them yet',
+  'RAR (RFC 9396): authorization_details pushed through PAR are granted by Glewlwyd, and express-par keeps what its token response grants',
   () => browser,
   async (journey) => {
     const details = [{ type: RAR_TYPE, locations: ['https://bank.example/payments'], actions: ['initiate'], datatypes: ['sepa'], instructedAmount: { currency: 'EUR', amount: '12.00' } }]
     const accessTokens: string[] = []
+    const granted: unknown[] = []
     const app = await rp({
       clientID: 'rprar',
       auth: {
         clientSecret: SECRET,
         clientAuthMethod: 'client_secret_post',
-        authorizationParams: { scope: 'openid', authorization_details: JSON.stringify(details) },
+        authorizationParams: { scope: 'openid', authorization_details: details },
         afterCallback: (_req, _res, session) => {
           if (session.accessToken) accessTokens.push(session.accessToken)
+          granted.push(session.authorizationDetails)
           return session
         },
       },
@@ -349,9 +351,11 @@ journeyTest(
     expect(pushes.bodies.map((body) => JSON.parse(body.get('authorization_details') ?? 'null'))).toEqual([details])
     expect(seen.authorizationRequests.map((url) => [...url.searchParams.keys()].sort())).toEqual([['client_id', 'request_uri']])
     expect(page.url()).toBe(`${app.baseURL}/`)
-    // Glewlwyd granted them: they are in its RFC 9068 access token (and its token response, which express-par does not keep yet).
+    // Glewlwyd granted them: they are in its RFC 9068 access token and its token response, which
+    // express-par stored with the login (req.oidc.authorizationDetails).
     expect(accessTokens).toHaveLength(1)
     expect(decodeJwt(accessTokens[0]!).authorization_details).toEqual(details)
+    expect(granted).toEqual([details])
   },
 )
 

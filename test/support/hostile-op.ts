@@ -12,7 +12,7 @@ import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
+import { SignJWT, UnsecuredJWT, decodeJwt, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
 
 export const HOSTILE_CLIENT_ID = 'hostile-client'
 export const HOSTILE_CLIENT_SECRET = 'hostile-client-secret-0123456789abcdef'
@@ -45,7 +45,10 @@ export interface LoggedRequest {
 
 /** A pushed authorization request the OP accepted, and what it issued for it. */
 export interface PushedLogin {
+  /** The authorization parameters: the PAR body's, or those inside its request object (JAR; not verified, JSON values as JSON text). */
   params: URLSearchParams
+  /** The request object (JAR) the PAR body carried, if any. */
+  requestObject?: string
   requestUri: string
   code?: string
   /** The refresh token issued for it (the latest, after refreshes). */
@@ -67,13 +70,23 @@ export interface IdTokenContext {
   login: PushedLogin
 }
 
+export interface JarmContext {
+  /** A valid JARM response's claims: the authorization response (code, state, iss) with aud, exp. */
+  claims: Record<string, unknown>
+  /** Signs `claims` with `key` (default: the current signing key) under `header` overrides. */
+  sign(claims: Record<string, unknown>, options?: { key?: OpKey; header?: Record<string, unknown> }): Promise<string>
+  login: PushedLogin
+}
+
 /** Hooks a test sets to bend an answer; each receives the valid answer and returns what to send. */
 export interface Bends {
   discovery?: (valid: Record<string, unknown>) => Answer | Record<string, unknown>
   jwks?: (valid: { keys: JWK[] }) => Answer | { keys: unknown[] }
   par?: (valid: Answer, request: LoggedRequest) => Answer | Promise<Answer>
-  /** The authorization response's query (default: code, state, iss). */
+  /** The authorization response's query (default: code, state, iss); with response_mode=jwt, the parameters inside the JARM response. */
   authorize?: (valid: URLSearchParams, login: PushedLogin) => URLSearchParams
+  /** With response_mode=jwt: the JARM response (default: the authorization response's claims with aud and exp, signed with the current key). */
+  jarm?: (context: JarmContext) => string | Promise<string>
   /** The ID token (default: valid claims signed with the current key). */
   idToken?: (context: IdTokenContext) => string | Promise<string>
   token?: (valid: Answer, request: LoggedRequest) => Answer | Promise<Answer>
@@ -128,6 +141,13 @@ export interface HostileOPOptions {
   signingAlg?: 'RS256' | 'PS256' | 'ES256'
 }
 
+/** The authorization parameters inside a request object, read without verifying it (a test OP). */
+function insideRequestObject(requestObject: string): URLSearchParams {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(decodeJwt(requestObject))) params.set(name, typeof value === 'string' ? value : JSON.stringify(value))
+  return params
+}
+
 export async function startHostileOP(options: HostileOPOptions = {}): Promise<HostileOP> {
   const server = options.tls ? https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: false }) : http.createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -180,6 +200,9 @@ export async function startHostileOP(options: HostileOPOptions = {}): Promise<Ho
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'self_signed_tls_client_auth'],
       dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256'],
       authorization_response_iss_parameter_supported: true,
+      response_modes_supported: ['query', 'jwt'],
+      authorization_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
+      request_object_signing_alg_values_supported: ['PS256', 'ES256', 'RS256'],
     }
   }
 
@@ -190,6 +213,12 @@ export async function startHostileOP(options: HostileOPOptions = {}): Promise<Ho
     // A `crit` header is signed as given (jose checks crit on signing too, so declare it understood).
     const crit = Array.isArray(header.crit) ? Object.fromEntries((header.crit as string[]).map((name) => [name, true])) : undefined
     return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key.privateKey, crit && { crit })
+  }
+
+  /** The authorization response as a JARM response: its parameters as claims, with aud and exp, signed (or as `bend.jarm` has it). */
+  async function jarmResponse(parameters: URLSearchParams, login: PushedLogin): Promise<string> {
+    const claims: Record<string, unknown> = { ...Object.fromEntries(parameters), aud: HOSTILE_CLIENT_ID, exp: Math.floor(Date.now() / 1000) + 120 }
+    return (op.bend.jarm ?? ((c: JarmContext) => c.sign(c.claims)))({ claims, sign, login })
   }
 
   /** The code grant, or (rotating the refresh token, with an ID token without nonce) the refresh grant. */
@@ -233,7 +262,8 @@ export async function startHostileOP(options: HostileOPOptions = {}): Promise<Ho
       case PATHS.par: {
         const requestUri = `urn:ietf:params:oauth:request_uri:${randomUUID()}`
         const valid: Answer = { status: 201, body: { request_uri: requestUri, expires_in: 60 } }
-        op.logins.push({ params: request.body, requestUri })
+        const requestObject = request.body.get('request') ?? undefined
+        op.logins.push({ params: requestObject ? insideRequestObject(requestObject) : request.body, requestUri, ...(requestObject && { requestObject }) })
         return op.bend.par ? op.bend.par(valid, request) : valid
       }
       case PATHS.authorize: {
@@ -241,7 +271,8 @@ export async function startHostileOP(options: HostileOPOptions = {}): Promise<Ho
         if (!login) return { status: 400, body: 'unknown request_uri' }
         login.code = randomUUID()
         const valid = new URLSearchParams({ code: login.code, state: login.params.get('state') ?? '', iss: issuer })
-        const query = op.bend.authorize ? op.bend.authorize(valid, login) : valid
+        let query = op.bend.authorize ? op.bend.authorize(valid, login) : valid
+        if (login.params.get('response_mode') === 'jwt') query = new URLSearchParams({ response: await jarmResponse(query, login) })
         return { status: 302, headers: { location: `${login.params.get('redirect_uri')}?${query}` } }
       }
       case PATHS.token: {

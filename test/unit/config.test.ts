@@ -43,6 +43,27 @@ describe('buildConfig refuses', () => {
     ['form_post response mode', { ...valid, authorizationParams: { response_mode: 'form_post' } }, /`response_mode` is set/],
     ['a max_age that is not a whole number', { ...valid, authorizationParams: { max_age: '1h' } }, /`max_age` must be a whole number/],
     ['claims that are not a JSON object', { ...valid, authorizationParams: { claims: '{id_token' } }, /`claims` must be a JSON object/],
+    ['claims as an array', { ...valid, authorizationParams: { claims: [{ id_token: {} }] } }, /`claims` must be a JSON object \(OpenID Connect Core §5\.5\): an object, or its JSON text/],
+    ['claims as JSON text of an array', { ...valid, authorizationParams: { claims: '[]' } }, /`claims` must be a JSON object/],
+    ['claims that have no JSON form', { ...valid, authorizationParams: { claims: { id_token: { acr: { value: 1n } } } } }, /`claims` must be a JSON object/],
+    ['a negative max_age', { ...valid, authorizationParams: { max_age: -1 } }, /`max_age` must be a whole number of seconds \(a number or a string of digits\), got -1/],
+    ['a fractional max_age', { ...valid, authorizationParams: { max_age: 1.5 } }, /`max_age` must be a whole number of seconds .*, got 1.5/],
+    ['a max_age of NaN', { ...valid, authorizationParams: { max_age: Number.NaN } }, /`max_age` must be a whole number of seconds/],
+    ['another parameter as a number', { ...valid, authorizationParams: { ui_locales: 5 } }, /`ui_locales` must be a string, got number/],
+    ['another parameter as an object', { ...valid, authorizationParams: { acr_values: ['a', 'b'] } }, /`acr_values` must be a string, got an array/],
+    ['authorization_details as an object', { ...valid, authorizationParams: { authorization_details: { type: 'payment_initiation' } } }, /`authorization_details` must be an array of objects \(RFC 9396 §2\)\./],
+    ['an empty authorization_details', { ...valid, authorizationParams: { authorization_details: [] } }, /`authorization_details` is an empty array; leave it out instead/],
+    ['authorization_details with a string in it', { ...valid, authorizationParams: { authorization_details: ['payment_initiation'] } }, /`authorization_details` must be an array of objects \(RFC 9396 §2\), but entry 0 is a string/],
+    ['authorization_details with an array in it', { ...valid, authorizationParams: { authorization_details: [{ type: 'a' }, []] } }, /but entry 1 is an array/],
+    ['authorization_details with null in it', { ...valid, authorizationParams: { authorization_details: [null] } }, /but entry 0 is null/],
+    ['a detail without type', { ...valid, authorizationParams: { authorization_details: [{ actions: ['read'] }] } }, /`authorization_details` entry 0 has no `type` string \(RFC 9396 §2 requires one in every detail\)/],
+    ['a detail whose type is a number', { ...valid, authorizationParams: { authorization_details: [{ type: 7 }] } }, /entry 0 has no `type` string/],
+    ['a detail whose type is empty', { ...valid, authorizationParams: { authorization_details: [{ type: '' }] } }, /entry 0 has no `type` string/],
+    ['a detail that is a Date, not a JSON object', { ...valid, authorizationParams: { authorization_details: [new Date(0)] } }, /entry 0 is an object that is not plain JSON \(a Date, a Map, a class instance\)/],
+    ['a detail with a BigInt inside', { ...valid, authorizationParams: { authorization_details: [{ type: 'a', amount: 1n }] } }, /`authorization_details` cannot be written as JSON/],
+    ['authorization_details as JSON text of an object', { ...valid, authorizationParams: { authorization_details: '{"type":"a"}' } }, /`authorization_details` must be an array of objects \(RFC 9396 §2\) \(read as the JSON text of one\)/],
+    ['authorization_details as text that is not JSON', { ...valid, authorizationParams: { authorization_details: '[{type:a}]' } }, /`authorization_details` must be an array of objects/],
+    ['response_mode=jwt in authorizationParams, pointing at responseMode', { ...valid, authorizationParams: { response_mode: 'jwt' } }, /`response_mode` is set by express-par on every request: the query response mode, or `jwt` \(JARM, signed authorization responses\) with the `responseMode: 'jwt'` option/],
     ['a non-boolean idpLogout', { ...valid, idpLogout: 'yes' }, /`idpLogout` must be a boolean/],
     ['a non-function afterCallback', { ...valid, afterCallback: {} }, /`afterCallback` must be a function/],
     ['a session option that is not an object', { ...valid, session: 3600 }, /`session` must be an object/],
@@ -130,6 +151,26 @@ describe('buildConfig accepts', () => {
     })
     expect(config.routes).toMatchObject({ login: false, logout: '/bye', callback: '/auth/cb' })
     expect(config.authorizationParams).toEqual({ scope: 'openid', prompt: 'login', response_type: 'code', max_age: '0', claims: '{"id_token":{"acr":null}}' })
+  })
+
+  test('numbers and JSON values, serialised as the pushed request carries them (express-openid-connect takes them so too)', () => {
+    const payment = { type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '123.50' }, creditorName: 'Merchant A' }
+    const config = buildConfig({
+      ...valid,
+      authorizationParams: { scope: 'openid', max_age: 300, claims: { id_token: { acr: { essential: true } } }, authorization_details: [payment, { type: 'account_information', actions: ['read'] }] },
+    })
+    expect(config.authorizationParams).toEqual({
+      scope: 'openid',
+      max_age: '300',
+      claims: '{"id_token":{"acr":{"essential":true}}}',
+      authorization_details: JSON.stringify([payment, { type: 'account_information', actions: ['read'] }]),
+    })
+    expect(Object.isFrozen(config.authorizationParams)).toBe(true)
+  })
+
+  test('authorization_details as JSON text, max_age 0 as a number', () => {
+    const text = '[{"type":"payment_initiation","creditorName":"Merchant A"}]'
+    expect(buildConfig({ ...valid, authorizationParams: { authorization_details: text, max_age: 0 } }).authorizationParams).toMatchObject({ authorization_details: text, max_age: '0' })
   })
 })
 

@@ -101,7 +101,7 @@ describe("profile: 'fapi2-security'", () => {
     ['an ES256 JAR key', { ...fapi, requestObjectSigningKey: pem('ec', { namedCurve: 'P-256' }) }],
     ['an Ed25519 assertion key', { ...fapi, clientAssertionSigningKey: ed25519Key }],
   ] as Array<[string, AuthOptions]>)('accepts %s', (_name, options) => {
-    expect(buildConfig(options).profile).toEqual({ name: 'fapi2-security', idTokenAlgs: ['PS256', 'ES256', 'EdDSA'], requireIssuerParameter: true })
+    expect(buildConfig(options).profile).toEqual({ name: 'fapi2-security', idTokenAlgs: ['PS256', 'ES256', 'EdDSA'], responseAlgs: ['PS256', 'ES256', 'EdDSA'], requireIssuerParameter: true })
   })
 
   test('an RSA key is narrowed to PS256, an Ed25519 key to EdDSA', () => {
@@ -136,9 +136,66 @@ describe("profile: 'fapi2-security'", () => {
   })
 
   test.each([
-    ['an unknown profile', 'fapi2', /`profile` must be 'fapi2-security', got "fapi2"/],
-    ['fapi2-message-signing (needs JARM)', 'fapi2-message-signing', /needs JARM/],
+    ['an unknown profile', 'fapi2', /`profile` must be 'fapi2-security' or 'fapi2-message-signing', got "fapi2"/],
+    ['a profile that is not a string', true, /`profile` must be 'fapi2-security' or 'fapi2-message-signing', got true/],
   ])('refuses %s', (_name, profile, message) => {
     expect(refusal({ ...fapi, profile })).toMatch(message)
+  })
+})
+
+describe("profile: 'fapi2-message-signing'", () => {
+  /** A compliant configuration: private_key_jwt + DPoP, JAR and JARM. */
+  const signing: AuthOptions = { ...fapi, requestObjectSigningKey: rsaKey, responseMode: 'jwt', profile: 'fapi2-message-signing' }
+
+  test.each([
+    ['private_key_jwt + DPoP, JAR, JARM', signing],
+    ['mTLS + mTLS, JAR with an ES256 key, JARM', { ...fapiMtls, requestObjectSigningKey: pem('ec', { namedCurve: 'P-256' }), responseMode: 'jwt', profile: 'fapi2-message-signing' }],
+  ] as Array<[string, AuthOptions]>)('accepts %s', (_name, options) => {
+    const config = buildConfig(options)
+    expect(config.profile).toEqual({ name: 'fapi2-message-signing', idTokenAlgs: ['PS256', 'ES256', 'EdDSA'], responseAlgs: ['PS256', 'ES256', 'EdDSA'], requireIssuerParameter: true })
+    expect(config.responseMode).toBe('jwt')
+  })
+
+  test('the request object key is narrowed to the FAPI algorithms, like the assertion key', () => {
+    expect(buildConfig(signing).requestObjectKey!.algs).toEqual(['PS256'])
+  })
+
+  test.each<[string, string, Partial<AuthOptions>, string]>([
+    ['signed authorization requests', 'no requestObjectSigningKey (no JAR)', { requestObjectSigningKey: undefined }, 'set `requestObjectSigningKey`'],
+    ['signed authorization responses', "no responseMode: 'jwt' (no JARM)", { responseMode: undefined }, "set `responseMode: 'jwt'`"],
+    ['signed authorization responses', "responseMode: 'query'", { responseMode: 'query' }, "set `responseMode: 'jwt'`"],
+    // Everything the Security Profile refuses, named under the profile the app configured.
+    ['https', 'an http: issuer', { issuerBaseURL: 'http://op.example.com', allowInsecureRequests: true }, '`issuerBaseURL` must be an https: URL'],
+    ['sender-constrained tokens', 'neither dpop nor mtls', { dpop: undefined }, 'set `dpop: true`'],
+    ['client authentication', 'a client secret', { clientAssertionSigningKey: undefined, clientSecret: 's' }, '`clientAuthMethod` is client_secret_basic'],
+    ['algorithms', 'a PS384 request object', { requestObjectSigningAlg: 'PS384' }, '`requestObjectSigningKey` is an RSA 2048-bit key signing with PS384'],
+    ['key sizes', 'an RSA 1024-bit TLS client key', { dpop: undefined, mtls: pki.rsa1024Client }, 'an RSA 1024-bit key'],
+  ])('refuses, naming the rule "%s": %s', (rule, _name, change, detail) => {
+    const message = refusal({ ...signing, ...change })
+    expect(message).toContain(`\`profile: 'fapi2-message-signing'\` (FAPI 2.0 Message Signing, which includes the Security Profile), rule "${rule}": `)
+    expect(message).toContain(detail)
+  })
+})
+
+describe('responseMode', () => {
+  test.each<[unknown, string]>([
+    [undefined, 'query'],
+    ['query', 'query'],
+    ['jwt', 'jwt'],
+  ])('responseMode: %j -> %s', (responseMode, mode) => {
+    expect(buildConfig({ ...base, clientSecret: 's', responseMode } as AuthOptions).responseMode).toBe(mode)
+  })
+
+  test.each<[unknown, RegExp]>([
+    ['query.jwt', /`responseMode` must be 'query' \(the default\) or 'jwt' \(JARM: the OP signs its authorization responses\), got "query.jwt". For JARM, set `responseMode: 'jwt'`/],
+    ['JWT', /got "JWT". For JARM, set `responseMode: 'jwt'`/],
+    ['form_post', /`responseMode` must be 'query' \(the default\) or 'jwt' .*, got "form_post"\.$/],
+    [true, /got true/],
+  ])('refuses %j', (responseMode, message) => {
+    expect(refusal({ ...base, clientSecret: 's', responseMode })).toMatch(message)
+  })
+
+  test('a misspelt responseMode gets a "did you mean"', () => {
+    expect(refusal({ ...base, clientSecret: 's', responseMod: 'jwt' })).toMatch(/unknown option `responseMod`. Did you mean `responseMode`\?/)
   })
 })

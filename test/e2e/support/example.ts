@@ -18,6 +18,7 @@ export const LOGIN_MODES: Array<{ name: string; options: ExampleOptions; signedR
   { name: 'PAR with client_secret_basic', options: {}, signedRequestObject: false },
   { name: 'PAR + JAR (signed request object) with private_key_jwt', options: { jar: true }, signedRequestObject: true },
   { name: 'FAPI 2.0 configuration: private_key_jwt + DPoP (npm start -- --fapi)', options: { fapi: true }, signedRequestObject: false },
+  { name: 'PAR + JAR + JARM (signed request and signed response) with private_key_jwt (npm start -- --jar --jarm)', options: { jar: true, jarm: true }, signedRequestObject: true },
 ]
 
 /** Starts the example on two loopback origins; `options` as for startExample(). */

@@ -1,7 +1,7 @@
 /**
  * An app using express-par over HTTPS (https://localhost:<port>, the test CA's certificate)
  * against the FAPI OP, with `profile: 'fapi2-security'` unless told otherwise. Besides `/` it
- * serves `/accounts` (req.oidc.fetch() to the resource server) and `/refresh`
+ * serves `/details` (req.oidc.authorizationDetails), `/accounts` (req.oidc.fetch() to the resource server) and `/refresh`
  * (req.oidc.accessToken.refresh()), answering JSON; errors are recorded and answered with their
  * status and code.
  */
@@ -42,6 +42,9 @@ export async function startFapiApp(pki: Pki, options: { auth: Partial<AuthOption
   app.use(auth({ baseURL, profile: 'fapi2-security', ...options.auth } as AuthOptions))
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), tokenType: req.oidc.accessToken?.token_type ?? null, sub: req.oidc.user?.sub ?? null })
+  })
+  app.get('/details', (req, res) => {
+    res.json({ sub: req.oidc.user?.sub ?? null, authorizationDetails: req.oidc.authorizationDetails ?? null })
   })
   app.get('/accounts', (req, res, next) => {
     req.oidc.fetch(`${options.resourceURL}/accounts`).then(async (answer) => res.status(answer.status).json(await answer.json()), next)

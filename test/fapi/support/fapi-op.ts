@@ -2,7 +2,8 @@
  * oidc-provider configured like its own FAPI 2.0 certification setup (certification/fapi in its
  * repository): `features.fapi` profile '2.0', PAR required, PS256 ID tokens, DPoP (with server
  * nonces required for one client), mTLS with certificate-bound access tokens and both TLS client
- * authentication methods, served over HTTPS with the test CA's certificate. Access tokens for the
+ * authentication methods, and for the message-signing client JAR, JARM and payment Rich
+ * Authorization Requests, served over HTTPS with the test CA's certificate. Access tokens for the
  * test resource server are JWTs (resource indicator {@link RESOURCE}) carrying `cnf`, so the
  * resource server can check the binding.
  *
@@ -21,6 +22,7 @@ import Provider, { errors } from 'oidc-provider'
 // @ts-expect-error idem
 import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js'
 import type { Pki } from '../../support/pki.js'
+import { PAYMENT_TYPE, paymentAuthorizationRequests } from '../../../example-app/rar-mode.js'
 
 export const RESOURCE = 'urn:express-par:test-accounts'
 export const RESOURCE_SCOPE = 'accounts'
@@ -37,6 +39,8 @@ export const CLIENTS = {
   tlsClientAuth: 'fapi-tls-client-auth-mtls',
   /** private_key_jwt + certificate-bound tokens: the certificate only binds. */
   pkjwtMtls: 'fapi-pkjwt-mtls',
+  /** FAPI 2.0 Message Signing: private_key_jwt + DPoP, signed request objects required, JARM (PS256), payment authorization details. */
+  messageSigning: 'fapi-ms-pkjwt-dpop',
 } as const
 
 export interface OpRequest {
@@ -92,6 +96,7 @@ export async function startFapiOP(pki: Pki): Promise<FapiOP> {
     response_types: ['code'],
     redirect_uris: ['https://localhost/callback'],
     id_token_signed_response_alg: 'PS256',
+    authorization_signed_response_alg: 'PS256', // the default RS256 is not enabled here (JARM is on for the message-signing client)
   }
   const pkjwt = { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'PS256', jwks: { keys: [clientJwk] } }
   const clients = [
@@ -112,6 +117,15 @@ export async function startFapiOP(pki: Pki): Promise<FapiOP> {
       tls_client_certificate_bound_access_tokens: true,
     },
     { client_id: CLIENTS.pkjwtMtls, ...fapi2, ...pkjwt, tls_client_certificate_bound_access_tokens: true },
+    {
+      client_id: CLIENTS.messageSigning,
+      ...fapi2,
+      ...pkjwt,
+      dpop_bound_access_tokens: true,
+      require_signed_request_object: true,
+      request_object_signing_alg: 'PS256',
+      authorization_details_types: [PAYMENT_TYPE],
+    },
   ]
   // The clients come from an adapter, as in the certification setup: static clients are
   // structuredCloned into objects of another realm under jest's module VM, whose inline `jwks`
@@ -138,11 +152,16 @@ export async function startFapiOP(pki: Pki): Promise<FapiOP> {
       clientAuthSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
       requestObjectSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
       dPoPSigningAlgValues: ['ES256', 'EdDSA', 'PS256'],
+      authorizationSigningAlgValues: ['PS256', 'ES256'],
     },
     features: {
       devInteractions: { enabled: true },
       fapi: { enabled: true, profile: '2.0' },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+      // FAPI 2.0 Message Signing: signed requests (JAR) and signed responses (JARM); payment consents (RAR).
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
+      jwtResponseModes: { enabled: true },
+      richAuthorizationRequests: paymentAuthorizationRequests(),
       dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: (ctx: { oidc?: { client?: { clientId: string } } }) => ctx.oidc?.client?.clientId === CLIENTS.dpopNonce },
       mTLS: {
         enabled: true,
