@@ -103,12 +103,14 @@ test('the defaults are 7 days absolute and 1 day rolling', async () => {
   })
 })
 
-test('in real time: a one-second absolute duration', async () => {
-  await withStack({ auth: { session: { absoluteDuration: 1 } } }, async (stack) => {
+test('in real time: a two-second absolute duration', async () => {
+  // Lifetimes count whole seconds: with 2 s, a check within a second of the login is always
+  // inside it (whatever second boundary it crosses), and one 3 s later always past it.
+  await withStack({ auth: { session: { absoluteDuration: 2 } } }, async (stack) => {
     const browser = stack.browser()
     await stack.login(browser)
     expect(await authenticated(stack, browser)).toBe(true)
-    await new Promise((resolve) => setTimeout(resolve, 1100))
+    await new Promise((resolve) => setTimeout(resolve, 3100))
     expect(await authenticated(stack, browser)).toBe(false)
   })
 })
