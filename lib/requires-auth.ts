@@ -1,6 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { parError } from './errors.js'
 import { currentScope, findScope, focusScope, type Scope } from './request-scope.js'
+import { startLogin } from './routes/login.js'
+import { liveLogin } from './session/lifetimes.js'
 
 /** A top-level browser navigation, which can follow a redirect to the OP and back. */
 function isNavigation(req: Request): boolean {
@@ -51,12 +53,14 @@ export function requiresAuth(options: RequiresAuthOptions = {}): RequestHandler 
       next(scope)
       return
     }
-    if (req.oidc.isAuthenticated()) {
+    // The scope's own instance decides, not whatever `req.oidc` holds (another middleware may set it).
+    const { runtime } = scope
+    if (liveLogin(req.session, runtime.config.name, runtime.config.lifetimes) !== undefined) {
       next()
       return
     }
     if (isNavigation(req)) {
-      void res.oidc.login({ returnTo: req.originalUrl }, next)
+      startLogin(runtime, req, res, { returnTo: req.originalUrl }).catch(next)
       return
     }
     next(parError('ERR_UNAUTHENTICATED', 'Authentication required: log in first (this request is not a browser navigation, so it was not redirected to login).'))

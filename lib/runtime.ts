@@ -7,6 +7,7 @@ import { createOpJwks, type OpJwks } from './op/jwks.js'
 import { DPoPNonces } from './op/dpop.js'
 import { mtlsAgent, mtlsFetch } from './op/mtls.js'
 import { CoordinationClient } from './session/coordination.js'
+import { registerInstance } from './session/instances.js'
 
 /** What the route handlers share for one `auth()` instance. */
 export interface Runtime {
@@ -47,7 +48,7 @@ export function createRuntime(config: Config): Runtime {
   let discovered: OpConfiguration | undefined
   const op = async () => (discovered ??= await discover())
   const jwks = createOpJwks({ fetch: opFetch, jwksUri: async () => (await op()).serverMetadata().jwks_uri! })
-  return {
+  const runtime: Runtime = {
     config,
     op,
     opFetch,
@@ -58,4 +59,6 @@ export function createRuntime(config: Config): Runtime {
     coordination: new CoordinationClient(config.coordination, config.name, config.httpTimeout),
     issuer: () => discovered?.serverMetadata().issuer ?? configuredIssuer(config.issuer),
   }
+  registerInstance(runtime)
+  return runtime
 }

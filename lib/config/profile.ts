@@ -31,6 +31,7 @@ import type { SigningAlg, SigningKey } from '../op/keys.js'
 import type { MtlsConfig } from '../op/mtls.js'
 import type { ResponseMode } from '../op/jarm.js'
 import { configError, invalid } from './checks.js'
+import { printableList } from '../op/op-errors.js'
 
 /** The JWS algorithms FAPI 2.0 permits (EdDSA with Ed25519). */
 export const FAPI2_ALGS = ['PS256', 'ES256', 'EdDSA'] as const
@@ -158,7 +159,7 @@ export function checkProfileAgainstOP(profile: ProfileConfig, server: { issuer: 
   refuse(
     profile.name,
     'algorithms',
-    `the OP at ${server.issuer} signs ID tokens only with ${supported.join(', ')} (id_token_signing_alg_values_supported); FAPI 2.0 permits ${profile.idTokenAlgs.join(', ')}. Register the client with id_token_signed_response_alg PS256, ES256 or EdDSA.`,
+    `the OP at ${server.issuer} signs ID tokens only with ${printableList(supported)} (id_token_signing_alg_values_supported); FAPI 2.0 permits ${profile.idTokenAlgs.join(', ')}. Register the client with id_token_signed_response_alg PS256, ES256 or EdDSA.`,
   )
 }
 

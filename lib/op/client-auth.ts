@@ -9,6 +9,7 @@
 import * as client from 'openid-client'
 import { assertionOptions, chooseAlg, loadSigningKey, type SigningKey } from './keys.js'
 import { configError } from '../config/checks.js'
+import { printableList } from './op-errors.js'
 
 /** How the client authenticates at the PAR and token endpoints. */
 export type ClientAuthMethod =
@@ -117,7 +118,7 @@ async function negotiate(auth: ClientAuthConfig, server: ServerMetadata): Promis
   const methods = server.token_endpoint_auth_methods_supported
   if (Array.isArray(methods) && methods.length > 0 && !methods.includes(auth.method)) {
     throw configError(
-      `\`clientAuthMethod\` is ${auth.method}, but the OP at ${server.issuer} accepts only ${methods.join(', ')} (token_endpoint_auth_methods_supported). Use one of those, as registered for this client.`,
+      `\`clientAuthMethod\` is ${auth.method}, but the OP at ${server.issuer} accepts only ${printableList(methods)} (token_endpoint_auth_methods_supported). Use one of those, as registered for this client.`,
     )
   }
   const algs = server.token_endpoint_auth_signing_alg_values_supported
@@ -128,7 +129,7 @@ async function negotiate(auth: ClientAuthConfig, server: ServerMetadata): Promis
       return client.ClientSecretPost(auth.secret!)
     case 'client_secret_jwt':
       if (Array.isArray(algs) && algs.length > 0 && !algs.includes('HS256')) {
-        throw configError(`client_secret_jwt signs with HS256, but the OP at ${server.issuer} accepts only ${algs.join(', ')} (token_endpoint_auth_signing_alg_values_supported). Use private_key_jwt.`)
+        throw configError(`client_secret_jwt signs with HS256, but the OP at ${server.issuer} accepts only ${printableList(algs)} (token_endpoint_auth_signing_alg_values_supported). Use private_key_jwt.`)
       }
       return client.ClientSecretJwt(auth.secret!)
     case 'private_key_jwt': {

@@ -64,7 +64,7 @@ function checkHttpsEndpoints(config: Config, server: client.ServerMetadata): voi
     if (typeof value === 'string' && !value.startsWith('https:')) {
       throw parError(
         'ERR_DISCOVERY_FAILED',
-        `The OP's metadata at ${config.issuer.href} points ${name} at ${value.slice(0, 200)}, which is not https: codes, tokens and client credentials would cross the network in clear. Fix the OP's metadata (allowInsecureRequests is off).`,
+        `The OP's metadata at ${config.issuer.href} points ${name} at ${printableURL(value)}, which is not https: codes, tokens and client credentials would cross the network in clear. Fix the OP's metadata (allowInsecureRequests is off).`,
       )
     }
   }

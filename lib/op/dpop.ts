@@ -15,6 +15,7 @@ import * as client from 'openid-client'
 import { exportJWK, importJWK, type JWK } from 'jose'
 import { checkKeys, invalid } from '../config/checks.js'
 import { parError } from '../errors.js'
+import { printableList } from './op-errors.js'
 
 /** The JWS algorithms of DPoP proofs (FAPI 2.0 permits these three). */
 export const DPOP_ALGS = ['ES256', 'EdDSA', 'PS256'] as const
@@ -56,7 +57,7 @@ export function checkDPoPAgainstOP(dpop: DPoPConfig, server: Pick<client.ServerM
   const supported = server.dpop_signing_alg_values_supported
   if (!Array.isArray(supported) || supported.length === 0 || supported.includes(dpop.alg)) return
   invalid(
-    `\`dpop\` signs proofs with ${dpop.alg}, but the OP at ${server.issuer} accepts only ${supported.join(', ')} (dpop_signing_alg_values_supported). ` +
+    `\`dpop\` signs proofs with ${dpop.alg}, but the OP at ${server.issuer} accepts only ${printableList(supported)} (dpop_signing_alg_values_supported). ` +
       `Set \`dpop: { alg: '${supported.find((a) => DPOP_ALGS.includes(a as DPoPAlg)) ?? 'ES256'}' }\`.`,
   )
 }

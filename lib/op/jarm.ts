@@ -24,7 +24,7 @@ import type { ProfileConfig } from '../config/profile.js'
 import { ExpressParError, parError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
 import { SIGNING_ALGS } from './keys.js'
-import { opError } from './op-errors.js'
+import { opError, printableList } from './op-errors.js'
 
 /** The `responseMode` option: the query response mode (default), or JARM. */
 export const RESPONSE_MODES = ['query', 'jwt'] as const
@@ -40,9 +40,6 @@ export function checkResponseMode(value: unknown): ResponseMode {
 
 type JarmServerMetadata = Pick<client.ServerMetadata, 'issuer' | 'response_modes_supported' | 'authorization_signing_alg_values_supported'>
 
-/** A list from the OP's metadata, for a message: its printable entries only. */
-const listed = (values: unknown): string =>
-  Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string' && /^[\w.+-]{1,32}$/.test(v)).join(', ') || '(nothing printable)' : '(absent)'
 
 /**
  * The algorithms a JARM response may be signed with: those the OP advertises for authorization
@@ -65,13 +62,13 @@ export function checkJarmAgainstOP(responseMode: ResponseMode, profile: ProfileC
   const modes = server.response_modes_supported
   if (!Array.isArray(modes) || !modes.includes('jwt')) {
     invalid(
-      `\`responseMode: 'jwt'\` asks the OP to sign its authorization responses (JARM), but the OP at ${server.issuer} does not offer it: its response_modes_supported is ${listed(modes)}, without "jwt"${Array.isArray(modes) ? '' : ' (absent means query and fragment only, OpenID Connect Discovery §3)'}. ` +
+      `\`responseMode: 'jwt'\` asks the OP to sign its authorization responses (JARM), but the OP at ${server.issuer} does not offer it: its response_modes_supported is ${printableList(modes)}, without "jwt"${Array.isArray(modes) ? '' : ' (absent means query and fragment only, OpenID Connect Discovery §3)'}. ` +
         'Enable JARM at the OP (oidc-provider: features.jwtResponseModes) and register the client for it, or remove `responseMode`.',
     )
   }
   if (jarmAlgorithms(server, profile).length === 0) {
     invalid(
-      `\`responseMode: 'jwt'\`: the OP at ${server.issuer} signs authorization responses only with ${listed(server.authorization_signing_alg_values_supported)} (authorization_signing_alg_values_supported), ` +
+      `\`responseMode: 'jwt'\`: the OP at ${server.issuer} signs authorization responses only with ${printableList(server.authorization_signing_alg_values_supported)} (authorization_signing_alg_values_supported), ` +
         `and express-par verifies only ${profile ? `${profile.responseAlgs.join(', ')} under \`profile: '${profile.name}'\`` : 'asymmetric signatures (RS, PS, ES, EdDSA)'}. Register the client with authorization_signed_response_alg ${profile ? 'PS256' : 'RS256 or PS256'}.`,
     )
   }

@@ -9,6 +9,7 @@ import { KeyObject, createPrivateKey, createPublicKey } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, importJWK, type JWK } from 'jose'
 import { modifyAssertion, type ModifyAssertionOptions } from 'openid-client'
 import { configError } from '../config/checks.js'
+import { printableList } from './op-errors.js'
 
 /** Asymmetric JWS algorithms express-par signs with. */
 export const SIGNING_ALGS = ['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const
@@ -204,7 +205,7 @@ export function chooseAlg(key: SigningKey, supported: unknown, metadataName: str
   const alg = key.algs.find((candidate) => supported.includes(candidate))
   if (alg) return alg
   throw configError(
-    `\`${key.option}\` is ${key.description} signing with ${key.algs.join(' or ')}, but the OP at ${issuer} accepts only ${supported.join(', ')} (${metadataName}). ` +
+    `\`${key.option}\` is ${key.description} signing with ${key.algs.join(' or ')}, but the OP at ${issuer} accepts only ${printableList(supported)} (${metadataName}). ` +
       `Use a key the OP accepts (\`npx express-par keygen --alg ${supported.find((a) => SIGNING_ALGS.includes(a)) ?? 'PS256'}\`) or set \`${key.algOption}\`.`,
   )
 }

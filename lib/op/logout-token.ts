@@ -54,10 +54,11 @@ export interface LogoutToken {
  * The algorithms a logout token may be signed with: those the OP advertises for ID tokens
  * (`id_token_signing_alg_values_supported`, RS256 when it lists none), never `none`, never HMAC.
  */
-export function logoutTokenAlgorithms(metadata: { id_token_signing_alg_values_supported?: unknown }): string[] {
+export function logoutTokenAlgorithms(metadata: { id_token_signing_alg_values_supported?: unknown }, profile?: { idTokenAlgs: readonly string[] }): string[] {
   const advertised = metadata.id_token_signing_alg_values_supported
   const listed = Array.isArray(advertised) && advertised.length > 0 ? advertised : ['RS256']
-  return listed.filter((alg): alg is string => (SIGNING_ALGS as readonly string[]).includes(alg))
+  // Under a FAPI profile, only what it permits for ID tokens (PS256, ES256, EdDSA).
+  return listed.filter((alg): alg is string => (SIGNING_ALGS as readonly string[]).includes(alg) && (profile === undefined || profile.idTokenAlgs.includes(alg)))
 }
 
 const invalid = (why: string, cause?: unknown) =>

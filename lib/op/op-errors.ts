@@ -199,6 +199,15 @@ export function sanitised(text: string): string {
   return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean
 }
 
+/**
+ * A list from the OP's metadata (supported methods, algorithms, response modes), for a message:
+ * its entries shaped like such names only, so that no markup the metadata carries reaches it.
+ */
+export function printableList(values: unknown): string {
+  if (!Array.isArray(values)) return '(absent)'
+  return values.filter((v): v is string => typeof v === 'string' && /^[\w.+:-]{1,64}$/.test(v)).join(', ') || '(nothing printable)'
+}
+
 /** A URL the OP stated, for a message: its serialised form (which escapes markup), or a placeholder. */
 export function printableURL(value: unknown): string {
   if (typeof value !== 'string' || value.length > 500) return '(not a URL)'

@@ -68,7 +68,7 @@ async function receiveLogout(runtime: Runtime, req: Request): Promise<RouteOutco
     const token = await verifyLogoutToken(logoutToken, {
       issuer: server.issuer,
       clientID: runtime.config.clientID,
-      algorithms: logoutTokenAlgorithms(server),
+      algorithms: logoutTokenAlgorithms(server, runtime.config.profile),
       clockTolerance: runtime.config.clockTolerance,
       httpTimeout: runtime.config.httpTimeout,
       keys: runtime.jwks.key, // the OP's keys and refetch policy, as for ID tokens (jwks.ts)

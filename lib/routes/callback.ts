@@ -28,7 +28,8 @@ import { checkSenderConstraint, dpopOptions, type DPoPKeyRecord } from '../op/dp
 import { checkIdTokenAlg } from '../config/profile.js'
 import { liveLogin, nowSeconds } from '../session/lifetimes.js'
 import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
-import { indexLogin, opSessionOf } from '../session/login-index.js'
+import { indexLogin, opSessionOf, reindexCarriedLogins } from '../session/login-index.js'
+import { refreshFromStore } from '../session/save-guard.js'
 import { silentLoginDeclined } from '../session/silent-login.js'
 import { jarmExpectations, jarmState, verifyJarmResponse } from '../op/jarm.js'
 import { grantedAuthorizationDetails } from '../op/authorization-details.js'
@@ -170,9 +171,13 @@ function carriedState(runtime: Runtime, req: Request): Record<string, InstanceSt
  * the new session, so what it writes to `req.session` is kept.
  */
 async function storeUser(runtime: Runtime, req: Request, res: Response, validated: StoredAuth, dpopKey: DPoPKeyRecord | undefined): Promise<void> {
+  await refreshFromStore(req) // what other requests changed while the code was redeemed (a logout, a refresh)
   const carried = carriedState(runtime, req)
   await regenerateSession(req)
-  if (carried) req.session.expressPar = carried
+  if (carried) {
+    req.session.expressPar = carried
+    await reindexCarriedLogins(carried, runtime.config.name, req.sessionID) // their back-channel logout follows them
+  }
   const auth = await applyAfterCallback(runtime, req, res, validated)
   const instance = ensureInstanceState(req.session, runtime.config.name)
   const now = nowSeconds()
@@ -180,7 +185,7 @@ async function storeUser(runtime: Runtime, req: Request, res: Response, validate
   instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0, ...(dpopKey && { dpop: dpopKey }), ...(opSession && { opSession }) }
   try {
     // Indexed before it is stored: a login that a back-channel logout could not find is never stored.
-    if (opSession) await indexLogin(runtime, validated.claims.iss as string, opSession, req.sessionID)
+    if (opSession) await indexLogin(runtime, opSession, req.sessionID)
     await saveSession(req)
   } catch (err) {
     // express-session saves a regenerated session again when the response ends; without this,
@@ -204,28 +209,48 @@ function returnWithoutLogin(runtime: Runtime, req: Request, res: Response, login
   return current.auth
 }
 
+/**
+ * One login finishes per pre-login session: a second callback of the same session arriving while
+ * the first is at the token endpoint would redeem its code too, and the last answer would decide
+ * whose account the browser ends up in (a planted pending login could win). The claim is released
+ * when the login fails, so the session can log in again; a success moves to a new session id.
+ */
+async function claimFinish(runtime: Runtime, sessionId: string): Promise<{ won: boolean; release(): Promise<void> }> {
+  const key = `finishing:${digest(sessionId)}`
+  const won = await runtime.coordination.setIfAbsent(key, '1', PENDING_LOGIN_TTL_MS / 1000)
+  return { won, release: () => (won ? runtime.coordination.delete(key) : Promise.resolve()) }
+}
+
 async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<StoredAuth | undefined> {
   const received = rawQuery(req)
   const state = callbackState(runtime, received)
   const login = await takePendingLogin(runtime, req, state)
   if (login.c) return returnWithoutLogin(runtime, req, res, login)
-  const op = await runtime.op()
-  let params: URLSearchParams
+  const finishing = await claimFinish(runtime, req.sessionID)
+  if (!finishing.won) return returnWithoutLogin(runtime, req, res, login) // another tab's login is finishing
   try {
-    params = await checkAuthorizationResponse(runtime, op, received, state)
-  } catch (err) {
-    // A prompt=none login the OP could not complete without the user: back to the page, anonymous.
-    if (silentLoginDeclined(login, err)) {
-      redirect(res, login.r)
-      return undefined
+    const op = await runtime.op()
+    let params: URLSearchParams
+    try {
+      params = await checkAuthorizationResponse(runtime, op, received, state)
+    } catch (err) {
+      // A prompt=none login the OP could not complete without the user: back to the page, anonymous.
+      if (silentLoginDeclined(login, err)) {
+        await finishing.release()
+        redirect(res, login.r)
+        return undefined
+      }
+      throw err
     }
+    const auth = await redeemCode(runtime, op, params, state, login)
+    checkSenderConstraint(auth.tokenType, login.d, 'token') // a proof was sent: a Bearer answer is a downgrade
+    await storeUser(runtime, req, res, auth, login.d)
+    if (!res.headersSent) redirect(res, login.r) // afterCallback may have answered itself
+    return auth
+  } catch (err) {
+    await finishing.release().catch(() => undefined) // the session may try again; the error is what counts
     throw err
   }
-  const auth = await redeemCode(runtime, op, params, state, login)
-  checkSenderConstraint(auth.tokenType, login.d, 'token') // a proof was sent: a Bearer answer is a downgrade
-  await storeUser(runtime, req, res, auth, login.d)
-  if (!res.headersSent) redirect(res, login.r) // afterCallback may have answered itself
-  return auth
 }
 
 /** `GET routes.callback` */

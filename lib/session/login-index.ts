@@ -15,9 +15,12 @@
 import { invalid } from '../config/checks.js'
 import type { Runtime } from '../runtime.js'
 import { digest } from './digest.js'
+import { instancesFor } from './instances.js'
+import type { InstanceState } from './state.js'
 
-/** Who the OP says a login is: `sub`, and `sid` when the ID token carried one. */
+/** Who the OP says a login is: its issuer, `sub`, and `sid` when the ID token carried one. */
 export interface OpSession {
+  iss: string
   sub: string
   sid?: string
 }
@@ -39,12 +42,13 @@ const key = (kind: 'sid' | 'sub', issuer: string, value: string): string => `bcl
 
 /** The `sid` and `sub` of validated ID token claims, as the index keeps them. */
 export function opSessionOf(claims: Record<string, unknown>): OpSession | undefined {
-  if (typeof claims.sub !== 'string' || claims.sub === '') return undefined
-  return typeof claims.sid === 'string' && claims.sid !== '' ? { sub: claims.sub, sid: claims.sid } : { sub: claims.sub }
+  if (typeof claims.sub !== 'string' || claims.sub === '' || typeof claims.iss !== 'string') return undefined
+  return typeof claims.sid === 'string' && claims.sid !== '' ? { iss: claims.iss, sub: claims.sub, sid: claims.sid } : { iss: claims.iss, sub: claims.sub }
 }
 
 /** Adds `sessionId` to the sets of `opSession`, for as long as the login can live. */
-export async function indexLogin(runtime: Runtime, issuer: string, opSession: OpSession, sessionId: string): Promise<void> {
+export async function indexLogin(runtime: Runtime, opSession: OpSession, sessionId: string): Promise<void> {
+  const issuer = opSession.iss
   const absolute = runtime.config.lifetimes.absoluteDuration
   const ttl = absolute === false ? INDEX_TTL_WITHOUT_ABSOLUTE_S : absolute
   await runtime.coordination.addToSet(key('sub', issuer, opSession.sub), sessionId, ttl)
@@ -59,4 +63,24 @@ export async function indexLogin(runtime: Runtime, issuer: string, opSession: Op
 export async function indexedSessions(runtime: Runtime, issuer: string, named: { sid?: string; sub?: string }): Promise<{ ids: string[]; forget(): Promise<void> }> {
   const name = named.sid !== undefined ? key('sid', issuer, named.sid) : key('sub', issuer, named.sub!)
   return { ids: await runtime.coordination.members(name), forget: () => runtime.coordination.delete(name) }
+}
+
+/**
+ * The other instances' logins a callback carried into the new session id `sessionId`: each is
+ * indexed there by its own instance, so that its OP's back-channel logout still finds it. A login
+ * that cannot be indexed (its instance is not in this process, or its coordination store fails)
+ * is not carried: it is logged out rather than out of the OP's reach.
+ */
+export async function reindexCarriedLogins(all: Record<string, InstanceState>, except: string, sessionId: string): Promise<void> {
+  for (const [name, state] of Object.entries(all)) {
+    const opSession = state.login?.opSession
+    if (name === except || opSession === undefined) continue // not indexed: its instance has no back-channel logout
+    const instances = instancesFor(name, opSession.iss).filter((runtime) => runtime.config.backchannelLogout)
+    try {
+      if (instances.length === 0) throw new Error(`no auth({ name: ${JSON.stringify(name)} }) for ${opSession.iss} in this process`)
+      for (const runtime of instances) await indexLogin(runtime, opSession, sessionId)
+    } catch {
+      delete state.login
+    }
+  }
 }

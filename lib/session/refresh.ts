@@ -3,7 +3,7 @@
  * on one instance or several, one refresh grant reaches the OP and all of them use its result. A
  * rotated refresh token is never sent twice (an OP that sees one twice revokes the whole grant).
  *
- * The refresh token's digest names the flight. The request that wins `refresh-lock:<digest>` in
+ * The digest of the refresh token and the login's token generation names the flight. The request that wins `refresh-lock:<digest>` in
  * the coordination store redeems it and publishes the outcome under `refresh-result:<digest>`;
  * the others (and late requests still holding the old refresh token) read that outcome instead
  * of redeeming the token again. Within one process the flight is also shared as a promise.
@@ -109,7 +109,10 @@ async function refreshTokens(runtime: Runtime, req: Request): Promise<Login> {
       'The login has no refresh token, so its access token cannot be renewed: ask for one (scope `offline_access`, or the OP\'s own rule) or log in again.',
     )
   }
-  const outcome = await sharedFlight(runtime, digest(refreshToken), login)
+  // One flight per refresh token and token generation: a stale copy of the session (older
+  // generation) joins the flight that replaced it, and an OP that keeps the refresh token (no
+  // rotation) still gets a new grant for the next generation.
+  const outcome = await sharedFlight(runtime, digest(`${login.gen}:${refreshToken}`), login)
   const current = liveLogin(req.session, name, lifetimes)
   if (current?.id !== login.id) throw parError('ERR_UNAUTHENTICATED', 'The login ended while its tokens were being refreshed: log in again.')
   if (!outcome.ok) {

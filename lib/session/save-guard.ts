@@ -21,6 +21,7 @@
 
 import type { Request } from 'express'
 import type { Store } from 'express-session'
+import { parError } from '../errors.js'
 import { ensureInstanceState, pruneInstanceState, type AnySession, type InstanceState } from './state.js'
 
 /** What one instance's state looked like when the session was loaded. */
@@ -88,7 +89,8 @@ export function reconcile(session: AnySession, stored: AnySession | null | undef
  * request whose loaded session holds express-par state (once, however many instances see it),
  * and by `/login` for any session that came with the request; costs a snapshot of a few ids.
  */
-const guarded = new WeakSet<object>()
+/** What each guarded session looked like when loaded, and its store. */
+const guards = new WeakMap<object, { loaded: readonly Loaded[]; store: Store }>()
 /**
  * Guarded saves of one session, in order: within a process, each one's read and write happen
  * before the next one's read, so two saves of one session never both miss each other.
@@ -97,10 +99,10 @@ const writes = new Map<string, Promise<void>>()
 
 export function guardSessionSave(req: Request): void {
   const session = req.session as AnySession
-  if (guarded.has(session)) return
-  guarded.add(session)
+  if (guards.has(session)) return
   const loaded = snapshot(session.expressPar ?? {})
   const store = req.sessionStore
+  guards.set(session, { loaded, store })
   const save = session.save
   session.save = function guardedSave(this: AnySession, callback?: Callback) {
     const id = this.id
@@ -126,6 +128,25 @@ export function guardSessionSave(req: Request): void {
     })
     return this
   }
+}
+
+/**
+ * Reconciles express-par's state in `req.session` with the stored session now, without saving:
+ * for a step that is about to act on the state it loaded (the callback carrying the other
+ * instances' logins into a new session id, after the token request). Nothing for a session the
+ * guard does not watch.
+ */
+export async function refreshFromStore(req: Request): Promise<void> {
+  const session = req.session as AnySession
+  const guard = guards.get(session)
+  if (guard === undefined) return
+  let stored: AnySession | null | undefined
+  try {
+    stored = await readStored(guard.store, session.id)
+  } catch (err) {
+    throw parError('ERR_SESSION_STORE', 'The session store failed to read the session. Check the store (e.g. Redis) is reachable; nothing was logged in.', { cause: err })
+  }
+  reconcile(session, stored, guard.loaded)
 }
 
 /**

@@ -37,7 +37,7 @@ export interface Login {
    * Who the OP says logged in (`sub`) and in which of its sessions (`sid`), kept apart from `auth`
    * (which `afterCallback` may trim) when `backchannelLogout` is on: what a logout token must match.
    */
-  opSession?: { sub: string; sid?: string }
+  opSession?: { iss: string; sub: string; sid?: string }
 }
 
 /** The state of one `auth()` instance in one session. */

@@ -125,7 +125,7 @@ describe('back-channel logout', () => {
   test('an indexed session whose login now belongs to another OP session is left alone (the index is checked, not trusted)', async () => {
     const { browser, sid } = await logIn(stack)
     editStoredSession(stack.store, browser, stack.baseURL, (session) => {
-      session.expressPar!.default!.login!.opSession = { sub: 'alice', sid: 'another-op-session' }
+      session.expressPar!.default!.login!.opSession = { iss: stack.op.issuer, sub: 'alice', sid: 'another-op-session' }
     })
     const before = await storeSnapshot(stack)
     await expectAccepted(await postToken(stack, await logoutToken(stack.op, { sid })))

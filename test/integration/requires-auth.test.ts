@@ -4,6 +4,7 @@ import express from 'express'
 import session from 'express-session'
 import request from 'supertest'
 import { auth, requiresAuth } from 'express-par'
+import { startStack } from '../support/stack.js'
 
 /** A loopback port with nothing listening: discovery there fails at once. */
 async function closedPort(): Promise<number> {
@@ -67,4 +68,22 @@ describe('requiresAuth: which unauthenticated requests are sent to login', () =>
     expect(answer.status).toBe(code === LOGIN ? 502 : 401)
     if (method !== 'HEAD') expect(answer.body).toEqual({ code })
   })
+})
+
+test('requiresAuth() asks its own instance, not whatever another middleware assigned to req.oidc', async () => {
+  const stack = await startStack({
+    routes: (app) => {
+      app.get('/spoofed', (req, _res, next) => {
+        ;(req as unknown as { oidc: unknown }).oidc = { isAuthenticated: () => true, user: { sub: 'admin' } }
+        next()
+      })
+      app.get('/spoofed', requiresAuth(), (_req, res) => res.json({ passed: true }))
+    },
+  })
+  try {
+    const answer = await stack.browser().request(`${stack.baseURL}/spoofed`, { headers: { 'sec-fetch-mode': 'cors', accept: 'application/json' } })
+    expect(answer.status).toBe(401)
+  } finally {
+    await stack.close()
+  }
 })
