@@ -108,7 +108,8 @@ describe.each(LOGIN_MODES)('$name', (mode) => {
     await Promise.all([page.waitForURL((url) => url.origin === example.issuer), page.click('#logout')])
     await journey.step(page, 'op-logout-confirmation')
     expect(await page.locator('body').innerText()).toContain('Do you want to sign-out')
-    await Promise.all([page.waitForURL(`${example.baseURL}/`), page.click('button:text-is("Yes, sign me out")')])
+    // Back home, with the state express-par sent to the end_session_endpoint.
+    await Promise.all([page.waitForURL((url) => `${url.origin}${url.pathname}` === `${example.baseURL}/` && /^\?state=[\w-]{43}$/.test(url.search)), page.click('button:text-is("Yes, sign me out")')])
     await journey.step(page, 'logged-out')
     expect(await page.locator('body').innerText()).toContain('You are not logged in')
     expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401)

@@ -94,7 +94,7 @@ journeyTest('log out everywhere: logged in to both apps, ending the session at t
   await journey.step(page, 'second-app-profile')
 
   await Promise.all([page.waitForURL((url) => url.origin === example.issuer), page.click('#end-op-session')])
-  await Promise.all([page.waitForURL(`${second}/`), page.click('button:text-is("Yes, sign me out")')])
+  await Promise.all([page.waitForURL((url) => `${url.origin}${url.pathname}` === `${second}/`), page.click('button:text-is("Yes, sign me out")')])
   await journey.step(page, 'second-app-home')
   expect(await page.locator('body').innerText()).toContain('You are not logged in')
 
