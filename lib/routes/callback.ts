@@ -9,7 +9,6 @@
  * `backchannelLogout`, indexed by its `sid` and `sub` first: login-index.ts) -> redirect to `returnTo`.
  */
 
-import { randomUUID } from 'node:crypto'
 import type { Request, Response } from 'express'
 import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
@@ -21,15 +20,14 @@ import { callbackResponseError, opError } from '../op/op-errors.js'
 import { rawQuery, single } from '../http/query.js'
 import { redirect } from '../http/redirect.js'
 import type { Runtime } from '../runtime.js'
-import { regenerateSession, saveSession } from '../session/store-calls.js'
-import { PENDING_LOGIN_TTL_MS, consumePendingLogin, remainingPendingLogins, returnOnly, type PendingLogin } from '../session/pending-logins.js'
+import { saveSession } from '../session/store-calls.js'
+import { PENDING_LOGIN_TTL_MS, consumePendingLogin, type PendingLogin } from '../session/pending-logins.js'
 import { digest } from '../session/digest.js'
-import { checkSenderConstraint, dpopOptions, type DPoPKeyRecord } from '../op/dpop.js'
+import { checkSenderConstraint, dpopOptions } from '../op/dpop.js'
 import { checkIdTokenAlg } from '../config/profile.js'
-import { liveLogin, nowSeconds } from '../session/lifetimes.js'
-import { ensureInstanceState, instanceState, pruneInstanceState, type InstanceState } from '../session/state.js'
-import { indexLogin, opSessionOf, reindexCarriedLogins } from '../session/login-index.js'
-import { refreshFromStore } from '../session/save-guard.js'
+import { liveLogin } from '../session/lifetimes.js'
+import { instanceState, pruneInstanceState } from '../session/state.js'
+import { claimFinishingLogin, storeLogin } from '../session/store-login.js'
 import { silentLoginDeclined } from '../session/silent-login.js'
 import { jarmExpectations, jarmState, verifyJarmResponse } from '../op/jarm.js'
 import { grantedAuthorizationDetails } from '../op/authorization-details.js'
@@ -133,69 +131,6 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
   }
 }
 
-/** `afterCallback` must hand back a record to store; anything else would store a user-less login. */
-async function applyAfterCallback(runtime: Runtime, req: Request, res: Response, auth: StoredAuth): Promise<StoredAuth> {
-  const hook = runtime.config.afterCallback
-  if (!hook) return auth
-  const result = await hook(req, res, auth)
-  if (typeof result?.idToken !== 'string' || typeof result.claims !== 'object' || result.claims === null) {
-    throw parError('ERR_AFTER_CALLBACK_INVALID', 'afterCallback must return the record to store (at least `idToken` and `claims`): return the `auth` argument, changed or not.')
-  }
-  return result
-}
-
-/**
-/**
- * What survives the new session id: the pending logins of this and other instances (tabs), but
- * only to return to their page (`returnOnly`: one of them may have been planted by someone who
- * set this browser's session cookie), and the other instances' logins. Everything else of the
- * pre-login session is dropped.
- */
-function carriedState(runtime: Runtime, req: Request): Record<string, InstanceState> | undefined {
-  const all = req.session.expressPar
-  if (all === undefined) return undefined
-  const carried: Record<string, InstanceState> = {}
-  for (const [name, state] of Object.entries(all)) {
-    const pending = remainingPendingLogins(state)
-    const kept: InstanceState = {}
-    if (pending) kept.pending = returnOnly(pending)
-    if (name !== runtime.config.name && state.login) kept.login = state.login
-    if (kept.pending || kept.login) carried[name] = kept
-  }
-  return Object.keys(carried).length > 0 ? carried : undefined
-}
-
-/**
- * New session id for the logged-in user (session fixation); other pending logins (tabs) survive,
- * but only to return to their page, and other instances' logins survive. `afterCallback` runs in
- * the new session, so what it writes to `req.session` is kept.
- */
-async function storeUser(runtime: Runtime, req: Request, res: Response, validated: StoredAuth, dpopKey: DPoPKeyRecord | undefined): Promise<void> {
-  await refreshFromStore(req) // what other requests changed while the code was redeemed (a logout, a refresh)
-  const carried = carriedState(runtime, req)
-  await regenerateSession(req)
-  if (carried) {
-    req.session.expressPar = carried
-    await reindexCarriedLogins(carried, runtime.config.name, req.sessionID) // their back-channel logout follows them
-  }
-  const auth = await applyAfterCallback(runtime, req, res, validated)
-  const instance = ensureInstanceState(req.session, runtime.config.name)
-  const now = nowSeconds()
-  const opSession = runtime.config.backchannelLogout ? opSessionOf(validated.claims) : undefined
-  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0, ...(dpopKey && { dpop: dpopKey }), ...(opSession && { opSession }) }
-  try {
-    // Indexed before it is stored: a login that a back-channel logout could not find is never stored.
-    if (opSession) await indexLogin(runtime, opSession, req.sessionID)
-    await saveSession(req)
-  } catch (err) {
-    // express-session saves a regenerated session again when the response ends; without this,
-    // that retry could log the user in after the app already answered with the error.
-    delete instance.login
-    pruneInstanceState(req.session, runtime.config.name)
-    throw err
-  }
-}
-
 /**
  * A login started before another one finished in this browser: the user is logged in already, so
  * it returns to its page without redeeming its code (which could log in another account).
@@ -209,24 +144,12 @@ function returnWithoutLogin(runtime: Runtime, req: Request, res: Response, login
   return current.auth
 }
 
-/**
- * One login finishes per pre-login session: a second callback of the same session arriving while
- * the first is at the token endpoint would redeem its code too, and the last answer would decide
- * whose account the browser ends up in (a planted pending login could win). The claim is released
- * when the login fails, so the session can log in again; a success moves to a new session id.
- */
-async function claimFinish(runtime: Runtime, sessionId: string): Promise<{ won: boolean; release(): Promise<void> }> {
-  const key = `finishing:${digest(sessionId)}`
-  const won = await runtime.coordination.setIfAbsent(key, '1', PENDING_LOGIN_TTL_MS / 1000)
-  return { won, release: () => (won ? runtime.coordination.delete(key) : Promise.resolve()) }
-}
-
 async function finishLogin(runtime: Runtime, req: Request, res: Response): Promise<StoredAuth | undefined> {
   const received = rawQuery(req)
   const state = callbackState(runtime, received)
   const login = await takePendingLogin(runtime, req, state)
   if (login.c) return returnWithoutLogin(runtime, req, res, login)
-  const finishing = await claimFinish(runtime, req.sessionID)
+  const finishing = await claimFinishingLogin(runtime, req.sessionID)
   if (!finishing.won) return returnWithoutLogin(runtime, req, res, login) // another tab's login is finishing
   try {
     const op = await runtime.op()
@@ -244,7 +167,7 @@ async function finishLogin(runtime: Runtime, req: Request, res: Response): Promi
     }
     const auth = await redeemCode(runtime, op, params, state, login)
     checkSenderConstraint(auth.tokenType, login.d, 'token') // a proof was sent: a Bearer answer is a downgrade
-    await storeUser(runtime, req, res, auth, login.d)
+    await storeLogin(runtime, req, res, auth, login.d)
     if (!res.headersSent) redirect(res, login.r) // afterCallback may have answered itself
     return auth
   } catch (err) {
