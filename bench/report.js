@@ -1,119 +1,47 @@
-// The benchmark's results: one JSON object (bench/results/latest.json), a side-by-side table and
-// the targets of issue 5, checked.
-import os from 'node:os'
-import { mean, median, ratio, round } from './stats.js'
+// The benchmark's report on stdout: per-app figures side by side, every per-round ratio with its
+// spread, and the targets of issue 19, MET or MISSED.
+const pad = (value, width) => String(value ?? '-').padStart(width)
+const row = (label, values, width = 16) => `${label.padEnd(36)}${values.map((v) => pad(v, width)).join('')}`
 
-const APPS = ['express-par', 'express-openid-connect', 'bare']
-const size = ({ storedBytes = 0, cookieBytes = 0 } = {}) => ({ storedBytes, cookieBytes })
+/** "0.95 (IQR 0.93–0.97, min 0.9, max 0.99)" */
+export const spreadText = (s) => (s ? `${s.median} (IQR ${s.p25}–${s.p75}, min ${s.min}, max ${s.max})` : '-')
 
-export function summarize({ options, first, timings, laterFetches, throughput, load }) {
-  const protectedRoute = Object.fromEntries(
-    APPS.map((name) => [
-      name,
-      {
-        requestsPerSecond: round(mean(throughput[name].map((r) => r.requestsPerSecond)), 0),
-        p99Ms: round(mean(throughput[name].map((r) => r.p99Ms)), 1),
-        cpuMicrosPerRequest: round(mean(throughput[name].map((r) => r.cpuMicrosPerRequest)), 1),
-        rounds: throughput[name],
-      },
-    ]),
-  )
-  const logins = Object.fromEntries(
-    Object.entries(timings).map(([name, t]) => [
-      name,
-      { count: t.loginMs.length, loginMedianMs: round(median(t.loginMs), 2), callbackMedianMs: round(median(t.callbackMs), 2), cpuMicrosPerLogin: round(t.cpuMicrosPerLogin, 0), firstLoginMs: round(first[name].loginMs, 1), firstCallbackMs: round(first[name].callbackMs, 1) },
-    ]),
-  )
-  const opFetches = Object.fromEntries(Object.keys(timings).map((name) => [name, { firstLogin: first[name].fetches, laterLogins: laterFetches[name], laterLoginCount: timings[name].loginMs.length }]))
-  const sessionBytes = Object.fromEntries(
-    APPS.map((name) => {
-      const s = first[name].sizes
-      return [name, { before: size(s.before), pending: s.pending ? size(s.pending) : null, after: size(s.after) }]
-    }),
-  )
-  const rps = (name) => protectedRoute[name].requestsPerSecond
-  // Requests one core could serve: the inverse of the app's CPU time per request.
-  const capacity = (name) => 1e6 / protectedRoute[name].cpuMicrosPerRequest
-  const ratios = {
-    protectedRoute: {
-      'express-par / bare': ratio(rps('express-par'), rps('bare')),
-      'express-openid-connect / bare': ratio(rps('express-openid-connect'), rps('bare')),
-      'express-par / express-openid-connect': ratio(rps('express-par'), rps('express-openid-connect')),
-    },
-    protectedRouteCapacity: {
-      'express-par / bare': ratio(capacity('express-par'), capacity('bare')),
-      'express-openid-connect / bare': ratio(capacity('express-openid-connect'), capacity('bare')),
-      'express-par / express-openid-connect': ratio(capacity('express-par'), capacity('express-openid-connect')),
-    },
-    loginMedian: { 'express-par / express-openid-connect': ratio(logins['express-par'].loginMedianMs, logins['express-openid-connect'].loginMedianMs) },
-    callbackMedian: { 'express-par / express-openid-connect': ratio(logins['express-par'].callbackMedianMs, logins['express-openid-connect'].callbackMedianMs) },
-  }
-  // What DPoP adds to a login: the DPoP configuration of express-par beside its secret-only one.
-  const dpopLogins = logins['express-par-dpop']
-  if (dpopLogins) {
-    const s = first['express-par-dpop'].sizes
-    sessionBytes['express-par-dpop'] = { before: size(s.before), pending: size(s.pending), after: size(s.after) }
-    ratios.dpop = {
-      'loginMedian dpop / secret-only': ratio(dpopLogins.loginMedianMs, logins['express-par'].loginMedianMs),
-      'callbackMedian dpop / secret-only': ratio(dpopLogins.callbackMedianMs, logins['express-par'].callbackMedianMs),
-      'cpuPerLogin dpop / secret-only': ratio(dpopLogins.cpuMicrosPerLogin, logins['express-par'].cpuMicrosPerLogin),
-    }
-  }
-  const par = sessionBytes['express-par']
-  const later = laterFetches['express-par']
-  const targets = [
-    { target: 'protected route >= 0.9x bare throughput (req/s)', value: ratios.protectedRoute['express-par / bare'], met: ratios.protectedRoute['express-par / bare'] >= 0.9 },
-    { target: 'protected route >= 0.9x bare capacity (1 / CPU per request)', value: ratios.protectedRouteCapacity['express-par / bare'], met: ratios.protectedRouteCapacity['express-par / bare'] >= 0.9 },
-    { target: '/login median <= express-openid-connect', value: ratios.loginMedian['express-par / express-openid-connect'], met: ratios.loginMedian['express-par / express-openid-connect'] <= 1 },
-    { target: '/callback median <= express-openid-connect', value: ratios.callbackMedian['express-par / express-openid-connect'], met: ratios.callbackMedian['express-par / express-openid-connect'] <= 1 },
-    { target: 'no discovery/JWKS fetch after the first login', value: later.discovery + later.jwks, met: later.discovery + later.jwks === 0 },
-    { target: 'stored session of a logged-in user < 4096 bytes', value: par.after.storedBytes, met: par.after.storedBytes > 0 && par.after.storedBytes < 4096 },
-    { target: 'pending login < 512 bytes', value: par.pending.storedBytes, met: par.pending.storedBytes > 0 && par.pending.storedBytes < 512 },
+const bytes = (s) => (s ? `${s.storedBytes}+${s.cookieBytes}c` : undefined)
+const fetches = (f) => (f ? `${f.discovery}d+${f.jwks}j` : undefined)
+
+function routeLines(title, figures) {
+  const names = Object.keys(figures)
+  return [
+    row(title, names, 24),
+    row('  req/s (median)', names.map((n) => figures[n].requestsPerSecond), 24),
+    row('  p99 ms (median)', names.map((n) => figures[n].p99Ms), 24),
+    row('  µs app CPU/request (median)', names.map((n) => figures[n].cpuMicrosPerRequest), 24),
   ]
-  return {
-    date: new Date().toISOString(),
-    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: { before: load.before.map((l) => round(l)), after: load.after.map((l) => round(l)) } },
-    options,
-    protectedRoute,
-    logins,
-    opFetches,
-    sessionBytes,
-    ratios,
-    targets,
-  }
 }
 
-const pad = (value, width) => String(value ?? '-').padStart(width)
-const row = (label, values) => `${label.padEnd(34)}${values.map((v) => pad(v, 24)).join('')}`
+function loginLines(results) {
+  const { logins, opFetches, sessionBytes: sb } = results
+  const lines = [`${'login configuration'.padEnd(30)}${['µs CPU/login', 'IQR', '/login ms', '/callback ms', 'fetch 1st', 'fetch later', 'pending', 'logged in'].map((h) => pad(h, 13)).join('')}`]
+  for (const [name, l] of Object.entries(logins)) {
+    const c = l.cpuMicrosPerLogin
+    const cells = [c.median, `${c.p25}–${c.p75}`, l.loginMedianMs, l.callbackMedianMs, fetches(opFetches[name].firstLogin), fetches(opFetches[name].laterLogins), bytes(sb[name]?.pending), bytes(sb[name]?.after)]
+    lines.push(`${name.padEnd(30)}${cells.map((v) => pad(v, 13)).join('')}`)
+  }
+  lines.push('(session bytes: stored + cookie; fetches: discovery + JWKS at the OP)')
+  return lines
+}
 
 export function printReport(results) {
-  const lines = []
-  const { protectedRoute: pr, logins, opFetches, sessionBytes: sb } = results
-  lines.push(row('', APPS))
-  lines.push(row('protected route req/s', APPS.map((n) => pr[n].requestsPerSecond)))
-  lines.push(row('protected route p99 ms', APPS.map((n) => pr[n].p99Ms)))
-  lines.push(row('protected route µs CPU/request', APPS.map((n) => pr[n].cpuMicrosPerRequest)))
-  lines.push(row('/login median ms', APPS.map((n) => logins[n]?.loginMedianMs)))
-  lines.push(row('/callback median ms', APPS.map((n) => logins[n]?.callbackMedianMs)))
-  lines.push(row('app µs CPU per login (both routes)', APPS.map((n) => logins[n]?.cpuMicrosPerLogin)))
-  const fetches = (f) => (f ? `${f.discovery} disc + ${f.jwks} jwks` : undefined)
-  lines.push(row('OP fetches, first login', APPS.map((n) => fetches(opFetches[n]?.firstLogin))))
-  lines.push(row(`OP fetches, next ${results.options.logins} logins`, APPS.map((n) => fetches(opFetches[n]?.laterLogins))))
-  const bytes = (s) => (s ? `${s.storedBytes} stored + ${s.cookieBytes} cookie` : undefined)
-  for (const phase of ['before', 'pending', 'after']) lines.push(row(`session bytes ${phase} login`, APPS.map((n) => bytes(sb[n][phase]))))
-  const dpop = logins['express-par-dpop']
-  if (dpop) {
-    lines.push('')
-    lines.push(row('', ['express-par', 'express-par-dpop']))
-    lines.push(row('/login median ms', [logins['express-par'].loginMedianMs, dpop.loginMedianMs]))
-    lines.push(row('/callback median ms', [logins['express-par'].callbackMedianMs, dpop.callbackMedianMs]))
-    lines.push(row('app µs CPU per login (both routes)', [logins['express-par'].cpuMicrosPerLogin, dpop.cpuMicrosPerLogin]))
-    for (const phase of ['pending', 'after']) lines.push(row(`session bytes ${phase} login`, ['express-par', 'express-par-dpop'].map((n) => bytes(sb[n][phase]))))
-  }
+  const { options: o } = results
+  const lines = [`seed ${o.seed}, store ${o.store}, ${o.rounds} rounds (shuffled order each), ${o.loginsPerRound} logins per app per round, ${o.seconds} s x ${o.connections} connections per route run`]
+  if (o.profiled.length) lines.push(`CPU-profiled (figures of these apps are inflated): ${o.profiled.join(', ')}`)
+  lines.push('', ...routeLines('protected route', results.protectedRoute), '', ...routeLines('untouched /health', results.healthRoute), '', ...loginLines(results), '')
+  lines.push(row('session bytes, bare (stored+cookie)', [bytes(results.sessionBytes.bare?.after)]))
+  lines.push('', 'per-round ratios: median (IQR p25–p75, min, max)')
+  for (const [what, pairs] of Object.entries(results.ratios)) for (const [pair, s] of Object.entries(pairs)) lines.push(`  ${what}: ${pair} = ${spreadText(s)}`)
   lines.push('')
-  for (const [what, pairs] of Object.entries(results.ratios)) for (const [pair, value] of Object.entries(pairs)) lines.push(`${what}: ${pair} = ${value}`)
-  lines.push('')
-  for (const t of results.targets) lines.push(`${t.met ? 'MET   ' : 'MISSED'} ${t.target} (${t.value})`)
-  lines.push(`load average ${results.machine.loadavg.before.join(' ')} -> ${results.machine.loadavg.after.join(' ')} on ${results.machine.cpus} cores`)
+  for (const t of results.targets) lines.push(`${t.met ? 'MET   ' : 'MISSED'} ${t.target}: ${t.value}${t.iqr ? ` (IQR ${t.iqr[0]}–${t.iqr[1]})` : ''}`)
+  const { loadavg, cpus, cpuModel } = results.machine
+  lines.push(`load average ${loadavg.before.join(' ')} -> ${loadavg.after.join(' ')} on ${cpus} x ${cpuModel}`)
   process.stdout.write(`${lines.join('\n')}\n`)
 }

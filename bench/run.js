@@ -1,92 +1,67 @@
-// `npm run bench`: express-par beside express-openid-connect (v3, PAR + code flow) and a bare
-// express-session app (the limit), each in its own process, against one in-process oidc-provider
-// that requires PAR; and express-par's DPoP configuration (`express-par-dpop`, logins only) beside
-// its secret-only one. See README "Performance". Knobs (environment): BENCH_LOGINS (100),
-// BENCH_ROUNDS (4), BENCH_SECONDS (5), BENCH_WARMUP (2), BENCH_CONNECTIONS (32),
-// BENCH_CPU_PROF (comma-separated app names to run under node --cpu-prof).
+// `npm run bench`: express-par in several configurations beside express-openid-connect (v3, PAR +
+// code flow) and a bare express-session app (the limit), each in its own process, against one
+// in-process oidc-provider that requires PAR. Every phase runs in rounds, the apps in a shuffled
+// (seeded) order per round; ratios are taken per round. Knobs: bench/config.js; README "Performance".
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { sessionIdOf, startApp } from './apps.js'
+import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose'
+import { profiling, sessionIdOf, startApp } from './apps.js'
 import { Browser } from './browser.js'
-import { loginOnce } from './logins.js'
-import { startBenchOP } from './op.js'
-import { printReport, summarize } from './report.js'
-import { hammer } from './throughput.js'
+import { CONFIGS, HEALTH_APPS, LOGIN_APPS, PROTECTED_APPS, readOptions } from './config.js'
+import { firstLogins, loginRounds } from './login-rounds.js'
+import { SIGNING_ALG, startBenchOP } from './op.js'
+import { mulberry32 } from './prng.js'
+import { writeReadme } from './readme-table.js'
+import { startRedis } from './redis.js'
+import { printReport } from './report.js'
+import { summarize } from './summarize.js'
+import { hammerRounds } from './throughput.js'
 
-const setting = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback)
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`)
-  return value
-}
-const options = {
-  logins: setting('BENCH_LOGINS', 100),
-  rounds: setting('BENCH_ROUNDS', 4),
-  seconds: setting('BENCH_SECONDS', 5),
-  warmupSeconds: setting('BENCH_WARMUP', 2),
-  connections: setting('BENCH_CONNECTIONS', 32),
-}
+const options = readOptions()
 const profiled = new Set((process.env.BENCH_CPU_PROF ?? '').split(',').filter(Boolean))
+for (const name of profiled) if (!CONFIGS[name]) throw new Error(`BENCH_CPU_PROF: no app "${name}" (apps: ${Object.keys(CONFIGS).join(', ')})`)
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
 const log = (line) => process.stderr.write(`${line}\n`)
+log(`bench: seed ${options.seed} (BENCH_SEED=${options.seed} reproduces the order), store ${options.store}, ${options.rounds} rounds`)
+const random = mulberry32(options.seed)
 
 /** Protocol-level ID token claims, dropped from the bare app's copy of the user (it serves claims as-is). */
 const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti'])
 
-/** The apps whose protected route is loaded. */
-const NAMES = ['express-par', 'express-openid-connect', 'bare']
-const LOGIN_APPS = ['express-par', 'express-openid-connect', 'express-par-dpop']
-/** Every app process: the DPoP configuration runs apps/express-par.js with `dpop: true`. */
-const PROCESSES = { 'express-par': 'express-par', 'express-openid-connect': 'express-openid-connect', bare: 'bare', 'express-par-dpop': 'express-par' }
-const EXTRA_SETUP = { 'express-par-dpop': { dpop: true } }
+/** A PS256 key pair per private_key_jwt client: the PEM for the app, the public JWK (kid: its thumbprint, as keygen makes it) for the OP. */
+async function keyPair() {
+  const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, { extractable: true })
+  const jwk = await exportJWK(publicKey)
+  return { pem: await exportPKCS8(privateKey), jwk: { ...jwk, alg: SIGNING_ALG, use: 'sig', kid: await calculateJwkThumbprint(jwk) } }
+}
 
 const loadBefore = os.loadavg()
-const apps = Object.fromEntries(
-  await Promise.all(
-    Object.entries(PROCESSES).map(async ([name, script]) => {
-      const execArgv = profiled.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}profiles`] : []
-      return [name, await startApp(name, { execArgv, script })]
-    }),
-  ),
-)
+const redis = options.store === 'redis' ? await startRedis() : undefined
+const names = Object.keys(CONFIGS)
+const keys = Object.fromEntries(await Promise.all(names.filter((n) => CONFIGS[n].key).map(async (n) => [n, await keyPair()])))
+const apps = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await startApp(name, { script: CONFIGS[name].script })])))
 const clients = Object.fromEntries(LOGIN_APPS.map((name) => [name, { clientID: `bench-${name}`, clientSecret: `bench-secret-${name}-0123456789abcdef` }]))
-const op = await startBenchOP(LOGIN_APPS.map((name) => ({ name, baseURL: apps[name].baseURL, ...clients[name], ...EXTRA_SETUP[name] })))
+const op = await startBenchOP(LOGIN_APPS.map((name) => ({ name, baseURL: apps[name].baseURL, ...clients[name], dpop: CONFIGS[name].dpop, jar: CONFIGS[name].jar, jwk: keys[name]?.jwk })))
 
 try {
   await Promise.all(
-    Object.keys(PROCESSES).map((name) => apps[name].configure({ issuer: op.issuer, ...(clients[name] ?? { clientID: 'none', clientSecret: 'none' }), ...EXTRA_SETUP[name] })),
+    names.map((name) =>
+      apps[name].configure({
+        issuer: op.issuer,
+        name,
+        ...(clients[name] ?? { clientID: 'none', clientSecret: 'none' }),
+        ...CONFIGS[name].setup,
+        ...(keys[name] && { signingKey: keys[name].pem, signingAlg: SIGNING_ALG }),
+        ...(redis && CONFIGS[name].redis && { redisURL: redis.url }),
+      }),
+    ),
   )
+  const browsers = Object.fromEntries(names.map((name) => [name, new Browser()]))
+  const phase = { apps, browsers, op, options, random, log }
 
-  // First login per app, alone: sizes, and the discovery/JWKS fetches a cold start needs.
-  const browsers = Object.fromEntries(Object.keys(PROCESSES).map((name) => [name, new Browser()]))
-  const first = {}
-  for (const name of LOGIN_APPS) {
-    const before = op.fetches(name)
-    const result = await loginOnce(apps[name], browsers[name], { measureSizes: true })
-    const after = op.fetches(name)
-    first[name] = { ...result, fetches: { discovery: after.discovery - before.discovery, jwks: after.jwks - before.jwks } }
-    log(`${name}: first login ok (login ${result.loginMs.toFixed(1)} ms, callback ${result.callbackMs.toFixed(1)} ms)`)
-  }
-
-  // Then many logins, the apps taking turns (in a rotating order), each with a fresh app session.
-  const timings = Object.fromEntries(LOGIN_APPS.map((name) => [name, { loginMs: [], callbackMs: [] }]))
-  const fetchesBefore = Object.fromEntries(LOGIN_APPS.map((name) => [name, op.fetches(name)]))
-  const cpuBefore = Object.fromEntries(await Promise.all(LOGIN_APPS.map(async (name) => [name, await apps[name].cpu()])))
-  for (let i = 0; i < options.logins; i++) {
-    const order = LOGIN_APPS.map((_, k) => LOGIN_APPS[(k + i) % LOGIN_APPS.length])
-    for (const name of order) {
-      const { loginMs, callbackMs } = await loginOnce(apps[name], browsers[name])
-      timings[name].loginMs.push(loginMs)
-      timings[name].callbackMs.push(callbackMs)
-    }
-  }
-  for (const name of LOGIN_APPS) timings[name].cpuMicrosPerLogin = ((await apps[name].cpu()).cpuMicros - cpuBefore[name].cpuMicros) / options.logins
-  const laterFetches = Object.fromEntries(
-    LOGIN_APPS.map((name) => {
-      const now = op.fetches(name)
-      return [name, { discovery: now.discovery - fetchesBefore[name].discovery, jwks: now.jwks - fetchesBefore[name].jwks }]
-    }),
-  )
+  const first = await firstLogins({ ...phase, names: LOGIN_APPS })
+  const login = await profiling(apps, profiled, 'login', () => loginRounds({ ...phase, names: LOGIN_APPS }))
   log(`${options.logins} logins per app done`)
 
   // The bare app gets the user express-par stored, claims trimmed to the user's.
@@ -105,33 +80,28 @@ try {
     },
   }
 
-  // Every app must serve the protected route to its logged-in browser before it is measured.
+  // Every app must serve its routes to its logged-in browser before it is measured.
   const cookies = {}
-  for (const name of NAMES) {
-    const page = await browsers[name].request(`${apps[name].baseURL}/protected`, { headers: { accept: 'application/json' } })
-    if (page.status !== 200 || JSON.parse(page.body).sub !== 'alice') throw new Error(`${name} /protected answered ${page.status}: ${page.body.slice(0, 200)}`)
+  for (const name of new Set([...PROTECTED_APPS, ...HEALTH_APPS])) {
     cookies[name] = browsers[name].cookieHeader(apps[name].baseURL)
-  }
-
-  const load = { connections: options.connections }
-  for (const name of NAMES) await hammer(apps[name], '/protected', cookies[name], { ...load, seconds: options.warmupSeconds })
-  const throughput = Object.fromEntries(NAMES.map((name) => [name, []]))
-  for (let round = 0; round < options.rounds; round++) {
-    const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length])
-    for (const name of order) {
-      const run = await hammer(apps[name], '/protected', cookies[name], { ...load, seconds: options.seconds })
-      if (run.non2xx || run.errors) throw new Error(`${name}: ${run.non2xx} non-2xx answers and ${run.errors} errors under load`)
-      throughput[name].push(run)
-      log(`round ${round + 1} ${name}: ${Math.round(run.requestsPerSecond)} req/s, p99 ${run.p99Ms} ms, ${Math.round(run.cpuMicrosPerRequest)} µs CPU/request`)
+    for (const [path, ok] of [['/protected', (body) => body.sub === 'alice'], ['/health', (body) => body.ok === true]]) {
+      if (path === '/health' && !HEALTH_APPS.includes(name)) continue
+      const page = await browsers[name].request(`${apps[name].baseURL}${path}`, { headers: { accept: 'application/json' } })
+      if (page.status !== 200 || !ok(JSON.parse(page.body))) throw new Error(`${name} ${path} answered ${page.status}: ${page.body.slice(0, 200)}`)
     }
   }
 
-  const results = summarize({ options, first, timings, laterFetches, throughput, load: { before: loadBefore, after: os.loadavg() } })
+  const protectedRoute = await profiling(apps, profiled, 'protected', () => hammerRounds({ ...phase, names: PROTECTED_APPS, path: '/protected', cookies }))
+  const healthRoute = await profiling(apps, profiled, 'health', () => hammerRounds({ ...phase, names: HEALTH_APPS, path: '/health', cookies }))
+
+  const results = summarize({ options, profiled, first, login, protectedRoute, healthRoute, load: { before: loadBefore, after: os.loadavg() } })
   printReport(results)
   await mkdir(resultsDir, { recursive: true })
   await writeFile(`${resultsDir}latest.json`, `${JSON.stringify(results, null, 2)}\n`)
   log(`written ${resultsDir}latest.json`)
+  log(`README.md "Performance" section ${(await writeReadme(results)) ? 'rewritten' : 'unchanged'}`)
 } finally {
-  await Promise.all(Object.keys(PROCESSES).map((name) => apps[name].stop()))
+  await Promise.all(names.map((name) => apps[name].stop()))
   await op.close()
+  await redis?.stop()
 }

@@ -1,5 +1,6 @@
-// Throughput and tail latency of an authenticated, protected route, with autocannon.
+// Throughput and tail latency of an authenticated route, with autocannon, in rounds.
 import autocannon from 'autocannon'
+import { shuffled } from './prng.js'
 
 /**
  * One autocannon run against `app`'s `path` with the logged-in `cookie`. Besides what autocannon
@@ -26,4 +27,26 @@ export async function hammer(app, path, cookie, { connections, seconds }) {
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   }
+}
+
+/**
+ * Warms each app up on `path`, then `rounds` rounds, the apps in a shuffled order in each.
+ * @returns {Promise<{ runs: Record<string, object[]>, orders: string[][] }>}
+ */
+export async function hammerRounds({ apps, names, path, cookies, options, random, log }) {
+  const load = { connections: options.connections }
+  for (const name of names) await hammer(apps[name], path, cookies[name], { ...load, seconds: options.warmupSeconds })
+  const runs = Object.fromEntries(names.map((name) => [name, []]))
+  const orders = []
+  for (let round = 0; round < options.rounds; round++) {
+    const order = shuffled(names, random)
+    orders.push(order)
+    for (const name of order) {
+      const run = await hammer(apps[name], path, cookies[name], { ...load, seconds: options.seconds })
+      if (run.non2xx || run.errors) throw new Error(`${name} ${path}: ${run.non2xx} non-2xx answers and ${run.errors} errors under load`)
+      runs[name].push(run)
+      log(`${path} round ${round + 1} ${name}: ${Math.round(run.requestsPerSecond)} req/s, p99 ${run.p99Ms} ms, ${Math.round(run.cpuMicrosPerRequest)} µs CPU/request`)
+    }
+  }
+  return { runs, orders }
 }

@@ -17,15 +17,10 @@ import type { Runtime } from './runtime.js'
 import { liveLogin } from './session/lifetimes.js'
 import type { Login } from './session/state.js'
 import { refreshLogin } from './session/refresh.js'
+import { idTokenClaimsOf, userClaims } from './session/stored-claims.js'
 import { fetchResource, type ResourceRequestInit } from './op/resource.js'
 
 type FetchResponse = globalThis.Response
-
-/**
- * ID token claims about the protocol rather than the user; left out of `req.oidc.user`. So is
- * `__proto__`: the assignment in `user` would make its value the object's prototype.
- */
-const PROTOCOL_CLAIMS = new Set(['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'acr', 'amr', 'jti', '__proto__'])
 
 /** The access token, shaped like express-openid-connect's `req.oidc.accessToken`. */
 export interface AccessToken {
@@ -78,11 +73,9 @@ export class RequestContext {
   /** The user's claims from the validated ID token, without protocol claims (`aud`, `nonce`, ...). */
   get user(): UserClaims | undefined {
     const claims = this.#login?.auth.claims
-    if (!claims) return undefined
-    // A plain loop: read on most authenticated requests, so no intermediate arrays (see bench/).
-    const user: Record<string, unknown> = {}
-    for (const name of Object.keys(claims)) if (!PROTOCOL_CLAIMS.has(name)) user[name] = claims[name]
-    return user as UserClaims
+    // A copy (the app may change it), still without protocol claims if the session predates
+    // stored-claims.ts or afterCallback added some.
+    return claims === undefined ? undefined : (userClaims(claims) as UserClaims)
   }
 
   /** The raw ID token. */
@@ -90,9 +83,10 @@ export class RequestContext {
     return this.#login?.auth.idToken
   }
 
-  /** All claims of the validated ID token. */
+  /** All claims of the validated ID token (the protocol claims read from the stored token). */
   get idTokenClaims(): IdTokenClaims | undefined {
-    return this.#login?.auth.claims as IdTokenClaims | undefined
+    const auth = this.#login?.auth
+    return auth === undefined ? undefined : (idTokenClaimsOf(auth) as IdTokenClaims)
   }
 
   get accessToken(): AccessToken | undefined {

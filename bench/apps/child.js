@@ -1,11 +1,12 @@
-// What the three benchmark apps share: each runs in its own process, listens on a free loopback
+// What the benchmark apps share: each runs in its own process, listens on a free loopback
 // port, tells the parent (over the fork IPC channel) where it is, waits for the OP's coordinates,
 // then builds its Express app. Bench-only introspection (the size of a stored session) also goes
 // over IPC, so the apps carry no extra routes or middleware on the measured path.
 import http from 'node:http'
+import { startProfile, stopProfile } from './profiler.js'
 
 /**
- * @param {(setup: { baseURL: string, issuer: string, clientID: string, clientSecret: string }) => Promise<{ app: import('express').Express, store?: import('express-session').Store }>} build
+ * @param {(setup: { baseURL: string, issuer: string, clientID: string, clientSecret: string, name: string, redisURL?: string }) => Promise<{ app: import('express').Express, store?: import('express-session').Store }>} build
  */
 export async function runChild(build) {
   const server = http.createServer()
@@ -31,6 +32,12 @@ export async function runChild(build) {
     } else if (message.type === 'cpu') {
       const { user, system } = process.cpuUsage()
       process.send({ type: 'cpu', id: message.id, cpuMicros: user + system, requests })
+    } else if (message.type === 'profile-start') {
+      await startProfile()
+      process.send({ type: 'profiled', id: message.id })
+    } else if (message.type === 'profile-stop') {
+      const file = await stopProfile(message.app, message.phase)
+      process.send({ type: 'profiled', id: message.id, file })
     } else if (message.type === 'exit') {
       server.closeAllConnections()
       server.close(() => process.exit(0))

@@ -16,7 +16,7 @@ import { retryGate } from './retry-gate.js'
 import { attachDPoPNonces, checkDPoPAgainstOP, type DPoPNonces } from './dpop.js'
 import { checkProfileAgainstOP } from '../config/profile.js'
 import { checkJarmAgainstOP } from './jarm.js'
-
+import { opMetadata } from './metadata.js'
 
 export type OpConfiguration = client.Configuration
 
@@ -101,13 +101,13 @@ async function discover(config: Config, authentication: ClientAuthentication, op
     }
     throw opError(err, 'discovery', config.httpTimeout)
   }
-  if (!configuration.serverMetadata().pushed_authorization_request_endpoint) {
+  const server = opMetadata(configuration)
+  if (!server.pushed_authorization_request_endpoint) {
     throw parError(
       'ERR_PAR_UNSUPPORTED',
       `The OP at ${config.issuer.href} does not advertise a pushed_authorization_request_endpoint. express-par only logs in through PAR (RFC 9126): enable PAR at the OP.`,
     )
   }
-  const server = configuration.serverMetadata()
   checkHttpsEndpoints(config, server)
   if (!server.jwks_uri) {
     throw parError(

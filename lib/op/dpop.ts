@@ -12,10 +12,13 @@
  */
 
 import * as client from 'openid-client'
-import { exportJWK, importJWK, type JWK } from 'jose'
+import type { JWK } from 'jose'
 import { checkKeys, invalid } from '../config/checks.js'
 import { parError } from '../errors.js'
 import { printableList } from './op-errors.js'
+import { keyPairOf } from './dpop-keys.js'
+
+export { newDPoPKey } from './dpop-keys.js'
 
 /** The JWS algorithms of DPoP proofs (FAPI 2.0 permits these three). */
 export const DPOP_ALGS = ['ES256', 'EdDSA', 'PS256'] as const
@@ -62,32 +65,6 @@ export function checkDPoPAgainstOP(dpop: DPoPConfig, server: Pick<client.ServerM
   )
 }
 
-/** WebCrypto's name for the algorithm (an EdDSA proof is signed with an Ed25519 key). */
-function cryptoAlg(alg: string): string {
-  return alg === 'EdDSA' ? 'Ed25519' : alg
-}
-
-/** The key pair of a record made in this request: the PAR proof needs no import of what was just exported. */
-const madeHere = new WeakMap<DPoPKeyRecord, CryptoKeyPair>()
-
-/** A new key pair for one login, made by openid-client and exported as JWK for the session. */
-export async function newDPoPKey(dpop: DPoPConfig): Promise<DPoPKeyRecord> {
-  const keyPair = await client.randomDPoPKeyPair(cryptoAlg(dpop.alg), { extractable: true })
-  const [privateJwk, publicJwk] = await Promise.all([exportJWK(keyPair.privateKey), exportJWK(keyPair.publicKey)])
-  const record = { alg: dpop.alg, privateJwk, publicJwk }
-  madeHere.set(record, keyPair)
-  return record
-}
-
-async function importKeyPair(record: DPoPKeyRecord): Promise<CryptoKeyPair> {
-  const alg = cryptoAlg(record.alg)
-  const [privateKey, publicKey] = (await Promise.all([
-    importJWK(record.privateJwk, alg, { extractable: false }),
-    importJWK(record.publicJwk, alg, { extractable: true }),
-  ])) as [CryptoKey, CryptoKey]
-  return { privateKey, publicKey }
-}
-
 const MAX_ORIGINS = 100
 
 /** The latest DPoP nonce each server (by origin) sent, for one `auth()` instance. */
@@ -129,7 +106,7 @@ export function attachDPoPNonces(op: client.Configuration, nonces: DPoPNonces): 
 /** openid-client's options for a call with the login's DPoP key, or none without one. */
 export async function dpopOptions(op: client.Configuration, record: DPoPKeyRecord | undefined): Promise<{ DPoP?: client.DPoPHandle }> {
   if (record === undefined) return {}
-  const keyPair = madeHere.get(record) ?? (await importKeyPair(record))
+  const keyPair = await keyPairOf(record)
   const nonces = nonceMemory.get(op)
   return {
     DPoP: client.getDPoPHandle(

@@ -25,6 +25,7 @@ import { ExpressParError, parError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
 import { SIGNING_ALGS } from './keys.js'
 import { opError, printableList } from './op-errors.js'
+import { opMetadata } from './metadata.js'
 
 /** The `responseMode` option: the query response mode (default), or JARM. */
 export const RESPONSE_MODES = ['query', 'jwt'] as const
@@ -114,7 +115,7 @@ export interface JarmExpectations {
 /** What the JARM responses of `runtime`'s logins are verified against, for the discovered `op`. */
 export function jarmExpectations(runtime: Runtime, op: client.Configuration): JarmExpectations {
   const { config } = runtime
-  const server = op.serverMetadata()
+  const server = opMetadata(op)
   return {
     issuer: server.issuer,
     clientID: config.clientID,

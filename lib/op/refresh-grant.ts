@@ -10,11 +10,13 @@ import * as client from 'openid-client'
 import type { StoredAuth } from '../config/options.js'
 import { parError, type ExpressParError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
-import { checkIdToken, claimsToStore } from './id-token.js'
+import { checkIdToken } from './id-token.js'
+import { idTokenClaimsOf, userClaims } from '../session/stored-claims.js'
 import { opError } from './op-errors.js'
 import { checkSenderConstraint, dpopOptions, type DPoPKeyRecord } from './dpop.js'
 import { checkIdTokenAlg } from '../config/profile.js'
 import { grantedAuthorizationDetails } from './authorization-details.js'
+import { opMetadata } from './metadata.js'
 
 /** The token part of a login after a refresh: what replaces the stored one. */
 export type RefreshedTokens = Pick<StoredAuth, 'accessToken' | 'tokenType' | 'expiresAt' | 'refreshToken' | 'scope' | 'idToken' | 'claims' | 'authorizationDetails'>
@@ -63,9 +65,9 @@ export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: 
   const claims = tokens.claims()
   if (claims) {
     // openid-client checked the claims; the signature and the rest, against the OP's keys, as at the login.
-    await checkIdToken(tokens.id_token!, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
+    await checkIdToken(tokens.id_token!, claims, runtime.jwks, opMetadata(op).id_token_signing_alg_values_supported, config)
     checkIdTokenAlg(config.profile, tokens.id_token!)
-    checkContinuity(auth.claims, claims)
+    checkContinuity(idTokenClaimsOf(auth), claims)
   }
   const expiresIn = tokens.expiresIn()
   return {
@@ -75,7 +77,7 @@ export async function refreshGrant(runtime: Runtime, auth: StoredAuth, dpopKey: 
     refreshToken: tokens.refresh_token ?? auth.refreshToken,
     scope: tokens.scope ?? auth.scope,
     idToken: tokens.id_token ?? auth.idToken,
-    claims: claims ? claimsToStore(claims) : auth.claims,
+    claims: claims ? userClaims(claims) : auth.claims,
     ...(authorizationDetails && { authorizationDetails }),
   }
 }

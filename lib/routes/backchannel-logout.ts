@@ -17,6 +17,7 @@ import type { Runtime } from '../runtime.js'
 import { indexedSessions } from '../session/login-index.js'
 import { claimLogoutToken, releaseLogoutToken } from '../session/logout-token-replay.js'
 import { endStoredLogin } from '../session/stored-logout.js'
+import { opMetadata } from '../op/metadata.js'
 
 /** The largest request body read: a logout token is about 1 KB (a PS512 signature with an 8192-bit key stays under 3). */
 export const BACKCHANNEL_BODY_LIMIT = 16 * 1024
@@ -64,7 +65,7 @@ async function receiveLogout(runtime: Runtime, req: Request): Promise<RouteOutco
   try {
     const logoutToken = await readLogoutToken(req)
     const op = await runtime.op()
-    const server = op.serverMetadata()
+    const server = opMetadata(op)
     const token = await verifyLogoutToken(logoutToken, {
       issuer: server.issuer,
       clientID: runtime.config.clientID,

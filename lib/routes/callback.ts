@@ -15,6 +15,7 @@ import * as oauth from 'oauth4webapi'
 import type { StoredAuth } from '../config/options.js'
 import { parError } from '../errors.js'
 import { claimDetails, observed } from '../events.js'
+import { idTokenClaimsOf } from '../session/stored-claims.js'
 import { checkIdToken, claimsToStore } from '../op/id-token.js'
 import { callbackResponseError, opError } from '../op/op-errors.js'
 import { rawQuery, single } from '../http/query.js'
@@ -31,6 +32,7 @@ import { claimFinishingLogin, storeLogin } from '../session/store-login.js'
 import { silentLoginDeclined } from '../session/silent-login.js'
 import { jarmExpectations, jarmState, verifyJarmResponse } from '../op/jarm.js'
 import { grantedAuthorizationDetails } from '../op/authorization-details.js'
+import { opMetadata } from '../op/metadata.js'
 
 const notPending = () =>
   parError(
@@ -76,7 +78,7 @@ async function takePendingLogin(runtime: Runtime, req: Request, state: string): 
  * With `profile`, `iss` is required even from an OP that does not advertise it.
  */
 async function checkAuthorizationResponse(runtime: Runtime, op: client.Configuration, received: URLSearchParams, state: string): Promise<URLSearchParams> {
-  const advertised: oauth.AuthorizationServer = op.serverMetadata()
+  const advertised: oauth.AuthorizationServer = opMetadata(op)
   const server = runtime.config.profile?.requireIssuerParameter ? { ...advertised, authorization_response_iss_parameter_supported: true } : advertised
   // RFC 6749 §3.1: no parameter twice, known or not. A repeated one is read as its first value by
   // one component and its last by another (parameter pollution), so the response is refused whole.
@@ -116,7 +118,7 @@ async function redeemCode(runtime: Runtime, op: client.Configuration, params: UR
   const claims = tokens.claims()
   if (!claims || !tokens.id_token) throw parError('ERR_ID_TOKEN_INVALID', 'The token response has no ID token.')
   // openid-client checked the claims; the signature and the rest are checked against the OP's keys.
-  await checkIdToken(tokens.id_token, claims, runtime.jwks, op.serverMetadata().id_token_signing_alg_values_supported, config)
+  await checkIdToken(tokens.id_token, claims, runtime.jwks, opMetadata(op).id_token_signing_alg_values_supported, config)
   checkIdTokenAlg(config.profile, tokens.id_token)
   const authorizationDetails = grantedAuthorizationDetails(tokens.authorization_details, 'token')
   const expiresIn = tokens.expiresIn()
@@ -179,6 +181,6 @@ async function finishLogin(runtime: Runtime, req: Request, res: Response): Promi
 /** `GET routes.callback` */
 export function callbackRoute(runtime: Runtime) {
   return (req: Request, res: Response, next: (err?: unknown) => void): void => {
-    observed('callback', runtime, req, () => finishLogin(runtime, req, res), { after: (auth) => claimDetails(auth?.claims) }).catch(next)
+    observed('callback', runtime, req, () => finishLogin(runtime, req, res), { after: (auth) => claimDetails(auth && idTokenClaimsOf(auth)) }).catch(next)
   }
 }

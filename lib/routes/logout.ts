@@ -11,6 +11,7 @@ import * as client from 'openid-client'
 import { appURL } from '../config/options.js'
 import { parError } from '../errors.js'
 import { claimDetails, observed } from '../events.js'
+import { claimsOfLogin } from '../session/stored-claims.js'
 import { rawQuery, single } from '../http/query.js'
 import { safeReturnTo } from '../http/return-to.js'
 import { fromOwnOrigin } from '../http/same-origin.js'
@@ -18,6 +19,7 @@ import { clearSessionCookie, sessionCookie } from '../http/session-cookie.js'
 import type { Runtime } from '../runtime.js'
 import { destroySession, saveSession } from '../session/store-calls.js'
 import { othersLoggedIn, pruneInstanceState, storedLogin } from '../session/state.js'
+import { opMetadata } from '../op/metadata.js'
 
 export interface LogoutOptions {
   /** Same-origin path to land on after logout. Default `routes.postLogoutRedirect`. */
@@ -25,7 +27,7 @@ export interface LogoutOptions {
 }
 
 /** Who is logging out, for the `express-par:logout` event. */
-const loggingOut = (runtime: Runtime, req: Request) => () => claimDetails(storedLogin(req.session, runtime.config.name)?.auth.claims)
+const loggingOut = (runtime: Runtime, req: Request) => () => claimDetails(claimsOfLogin(storedLogin(req.session, runtime.config.name)))
 
 /** Logs out (`res.oidc.logout()`; see the file comment), publishing the outcome on `express-par:logout`. */
 export function logout(runtime: Runtime, req: Request, res: Response, options: LogoutOptions = {}): Promise<void> {
@@ -42,7 +44,7 @@ async function endSessions(runtime: Runtime, req: Request, res: Response, option
     return
   }
   const op = await runtime.op()
-  if (!op.serverMetadata().end_session_endpoint) {
+  if (!opMetadata(op).end_session_endpoint) {
     throw parError(
       'ERR_IDP_LOGOUT_UNSUPPORTED',
       'The local session ended, but the OP advertises no end_session_endpoint, so the OP session is still open. Turn idpLogout off or enable RP-initiated logout at the OP.',

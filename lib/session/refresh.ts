@@ -12,6 +12,7 @@
 import type { Request } from 'express'
 import { ExpressParError, parError, type ErrorCode } from '../errors.js'
 import { claimDetails, observed } from '../events.js'
+import { claimsOfLogin } from './stored-claims.js'
 import { endsLogin, refreshGrant, type RefreshedTokens } from '../op/refresh-grant.js'
 import type { Runtime } from '../runtime.js'
 import { digest } from './digest.js'
@@ -94,7 +95,7 @@ function failure(outcome: Extract<Outcome, { ok: false }>): ExpressParError {
  */
 export function refreshLogin(runtime: Runtime, req: Request): Promise<Login> {
   return observed('refresh', runtime, req, () => refreshTokens(runtime, req), {
-    before: () => claimDetails(storedLogin(req.session, runtime.config.name)?.auth.claims),
+    before: () => claimDetails(claimsOfLogin(storedLogin(req.session, runtime.config.name))),
   })
 }
 

@@ -16,6 +16,7 @@ import { nowSeconds } from './lifetimes.js'
 import { indexLogin, opSessionOf, reindexCarriedLogins } from './login-index.js'
 import { PENDING_LOGIN_TTL_MS, remainingPendingLogins, returnOnly } from './pending-logins.js'
 import { refreshFromStore } from './save-guard.js'
+import { storedForm } from './stored-claims.js'
 import { ensureInstanceState, pruneInstanceState, type InstanceState } from './state.js'
 import { regenerateSession, saveSession } from './store-calls.js'
 
@@ -67,7 +68,7 @@ export async function storeLogin(runtime: Runtime, req: Request, res: Response, 
   const instance = ensureInstanceState(req.session, runtime.config.name)
   const now = nowSeconds()
   const opSession = runtime.config.backchannelLogout ? opSessionOf(validated.claims) : undefined
-  instance.login = { auth, id: randomUUID(), at: now, seen: now, gen: 0, ...(dpopKey && { dpop: dpopKey }), ...(opSession && { opSession }) }
+  instance.login = { auth: storedForm(auth), id: randomUUID(), at: now, seen: now, gen: 0, ...(dpopKey && { dpop: dpopKey }), ...(opSession && { opSession }) }
   try {
     // Indexed before it is stored: a login that a back-channel logout could not find is never stored.
     if (opSession) await indexLogin(runtime, opSession, req.sessionID)

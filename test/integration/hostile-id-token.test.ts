@@ -9,7 +9,7 @@ import { SignJWT, exportSPKI } from 'jose'
 import { HOSTILE_CLIENT_ID, HOSTILE_CLIENT_SECRET, type IdTokenContext } from '../support/hostile-op.js'
 import type { AuthOptions } from 'express-par'
 import { PATHS, startHostileStack, useHostileStack, type HostileStack } from '../support/hostile-stack.js'
-import { editStoredSession } from '../support/session-store.js'
+import { editStoredSession, storedAuth, storedSession } from '../support/session-store.js'
 import { ID_TOKEN_CLAIM_CASES } from '../support/id-token-cases.js'
 
 const stack = useHostileStack({ auth: { clockTolerance: 60 } })
@@ -260,7 +260,9 @@ describe('a claim named __proto__ (prototype pollution through claims)', () => {
     editStoredSession(stack.store, browser, stack.baseURL, (session) => {
       session.expressPar!.default!.login!.auth.claims = JSON.parse(`{"sub": "alice", "__proto__": {"isAdmin": true}}`)
     })
-    expect((await expectPlainUser(browser)).claimKeys).toContain('__proto__')
+    const stored = storedAuth(storedSession(stack.store, browser, stack.baseURL))!
+    expect(Object.keys(stored.claims)).toContain('__proto__')
+    expect((await expectPlainUser(browser)).claimKeys).not.toContain('__proto__')
   })
 })
 

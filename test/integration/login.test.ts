@@ -2,6 +2,7 @@ import { EXPRESS_VERSIONS } from '../support/express-versions.js'
 import { editStoredSession, sessionId, storedAuth, storedPending, storedSession } from '../support/session-store.js'
 import { startStack, type Stack } from '../support/stack.js'
 import { authorizeAtOP } from '../support/browser.js'
+import { decodeJwt } from 'jose'
 
 describe.each(EXPRESS_VERSIONS)('login (%s)', (_name, express) => {
   let stack: Stack
@@ -51,7 +52,11 @@ describe.each(EXPRESS_VERSIONS)('login (%s)', (_name, express) => {
 
     const stored = storedSession(stack.store, browser, stack.baseURL)!
     expect(storedPending(stored)).toBeUndefined()
-    expect(storedAuth(stored)).toMatchObject({ idToken: expect.any(String), accessToken: expect.any(String), claims: { sub: 'alice', iss: stack.issuer } })
+    const auth = storedAuth(stored)!
+    expect(auth).toMatchObject({ idToken: expect.any(String), accessToken: expect.any(String), claims: { sub: 'alice', email: 'alice@example.com' } })
+    expect(decodeJwt(auth.idToken)).toMatchObject({ iss: stack.issuer, sub: 'alice' })
+    // the protocol claims live in the stored ID token only (lib/session/stored-claims.ts)
+    for (const name of ['iss', 'aud', 'exp', 'nonce']) expect(auth.claims).not.toHaveProperty(name)
     expect(stack.errors).toEqual([])
   })
 
