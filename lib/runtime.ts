@@ -8,6 +8,7 @@ import { DPoPNonces } from './op/dpop.js'
 import { mtlsAgent, mtlsFetch } from './op/mtls.js'
 import { CoordinationClient } from './session/coordination.js'
 import { registerInstance } from './session/instances.js'
+import { opMetadata } from './op/metadata.js'
 
 /** What the route handlers share for one `auth()` instance. */
 export interface Runtime {
@@ -37,27 +38,29 @@ function configuredIssuer(issuer: URL): string {
 
 /** The runtime of one `auth()` instance. Nothing is fetched until the first login. */
 export function createRuntime(config: Config): Runtime {
-  // Innermost the transport (undici with the client certificate for mTLS), then the OP's deadline
-  // and size cap, outermost the DPoP nonce memory, which only reads a header.
-  const transport: OpFetch = config.mtls ? mtlsFetch(mtlsAgent(config.mtls)) : (url, init) => fetch(url, init as RequestInit)
+  // The OP's calls: undici's request() (through the client certificate's Agent for mTLS) with the
+  // OP's deadline and size cap; resource calls: fetch() on the same Agent, streamed to the app.
+  // Outermost on both, the DPoP nonce memory, which only reads a header.
+  const agent = config.mtls ? mtlsAgent(config.mtls) : undefined
+  const resourceTransport: OpFetch = agent ? mtlsFetch(agent) : (url, init) => fetch(url, init as RequestInit)
   const dpopNonces = config.dpop ? new DPoPNonces() : undefined
   const observed = (fetch: OpFetch) => (dpopNonces ? dpopNonces.observe(fetch) : fetch)
-  const opFetch = observed(createOpFetch({ timeoutMs: config.httpTimeout, allowInsecureRequests: config.allowInsecureRequests, transport }))
+  const opFetch = observed(createOpFetch({ timeoutMs: config.httpTimeout, allowInsecureRequests: config.allowInsecureRequests, dispatcher: agent }))
   const authentication = createClientAuthentication(config.clientAuth)
   const discover = createOpClient(config, opFetch, authentication, dpopNonces)
   let discovered: OpConfiguration | undefined
   const op = async () => (discovered ??= await discover())
-  const jwks = createOpJwks({ fetch: opFetch, jwksUri: async () => (await op()).serverMetadata().jwks_uri! })
+  const jwks = createOpJwks({ fetch: opFetch, jwksUri: async () => opMetadata(await op()).jwks_uri! })
   const runtime: Runtime = {
     config,
     op,
     opFetch,
-    resourceFetch: observed(transport),
+    resourceFetch: observed(resourceTransport),
     dpopNonces,
     jwks,
     clientAuth: authentication.clientAuth,
     coordination: new CoordinationClient(config.coordination, config.name, config.httpTimeout),
-    issuer: () => discovered?.serverMetadata().issuer ?? configuredIssuer(config.issuer),
+    issuer: () => (discovered && opMetadata(discovered).issuer) ?? configuredIssuer(config.issuer),
   }
   registerInstance(runtime)
   return runtime

@@ -4,10 +4,13 @@
  * them: one deadline, `httpTimeout`, for the whole answer (headers *and* body, so an OP that starts
  * answering in time but trickles its body still times out), and a cap on what is read, since an
  * honest OP never sends a megabyte (a 70 MB token response would otherwise become a 70 MB session).
- * With a client certificate (mTLS), the transport underneath is undici's fetch with its Agent
- * (`mtls.ts`); otherwise Node's fetch.
+ * The transport underneath is undici's `request()`, not `fetch()`: the OP's answer is read whole
+ * anyway, and `fetch()` spends about four times the CPU of `request()` on one round trip (its
+ * streams and Fetch API objects; see bench/PROFILE.md), which was most of a login's cost. With a
+ * client certificate (mTLS), `request()` goes through the certificate's Agent (`mtls.ts`).
  */
 
+import { request, type Dispatcher } from 'undici'
 import type { CustomFetch } from 'openid-client'
 
 /** The most an OP response body may hold: far above any honest discovery, JWKS, PAR or token response. */
@@ -42,8 +45,8 @@ export interface OpFetchOptions {
   maxBytes?: number
   /** Permit `http:` URLs (`allowInsecureRequests`). */
   allowInsecureRequests?: boolean
-  /** What sends the request: default Node's fetch; with mTLS, undici's fetch carrying the client certificate. */
-  transport?: CustomFetch
+  /** The undici dispatcher requests go through: with mTLS, the Agent carrying the client certificate; default undici's global one. */
+  dispatcher?: Dispatcher
 }
 
 /** `fetch` as openid-client's and oauth4webapi's `customFetch` call it; the answer's body is already read and checked. */
@@ -52,25 +55,19 @@ export type OpFetch = CustomFetch
 /** Statuses whose Response may not carry a body. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | null> {
-  const declared = Number(response.headers.get('content-length'))
+/** Reads `body` whole, refusing more than `maxBytes` (declared by Content-Length, or counted). */
+async function readCapped(data: Dispatcher.ResponseData, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = Number(data.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => {})
+    data.body.on('error', () => {}).destroy() // the connection is dropped, the body never read
     throw new OpResponseTooLarge(declared, true, maxBytes)
   }
-  if (!response.body) return null
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
+  const chunks: Buffer[] = []
   let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
-      throw new OpResponseTooLarge(size, false, maxBytes)
-    }
-    chunks.push(value)
+  for await (const chunk of data.body as AsyncIterable<Buffer>) {
+    size += chunk.byteLength
+    if (size > maxBytes) throw new OpResponseTooLarge(size, false, maxBytes) // leaving the loop destroys the body
+    chunks.push(chunk)
   }
   const body = new Uint8Array(new ArrayBuffer(size))
   let at = 0
@@ -81,10 +78,41 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
   return body
 }
 
+type RequestBody = string | Uint8Array | null
+
+/** The request body as undici's `request()` takes it, and the content type `fetch()` would have implied. */
+function requestBody(body: unknown): { body: RequestBody; impliedType?: string } {
+  if (body === undefined || body === null) return { body: null }
+  if (typeof body === 'string') return { body, impliedType: 'text/plain;charset=UTF-8' }
+  if (body instanceof URLSearchParams) return { body: body.toString(), impliedType: 'application/x-www-form-urlencoded;charset=UTF-8' }
+  if (body instanceof Uint8Array) return { body }
+  if (body instanceof ArrayBuffer) return { body: new Uint8Array(body) }
+  throw new TypeError(`express-par sends the OP strings, forms and bytes, not ${Object.prototype.toString.call(body)}`)
+}
+
+function requestHeaders(given: unknown, impliedType: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (given instanceof Headers) given.forEach((value, name) => (headers[name] = value))
+  else if (given !== undefined && given !== null) for (const [name, value] of Object.entries(given as Record<string, string>)) headers[name.toLowerCase()] = value
+  if (impliedType !== undefined && headers['content-type'] === undefined) headers['content-type'] = impliedType
+  return headers
+}
+
+function responseHeaders(raw: Dispatcher.ResponseData['headers']): Headers {
+  const headers = new Headers()
+  for (const name of Object.keys(raw)) {
+    const value = raw[name]
+    if (typeof value === 'string') headers.append(name, value)
+    else if (Array.isArray(value)) for (const each of value) headers.append(name, each)
+  }
+  return headers
+}
+
 /**
  * The fetch of one `auth()` instance. Resolves once the whole body has arrived, with a Response
  * whose body is in memory (at most `maxBytes`); rejects with a `TimeoutError` when the answer
- * took longer than `timeoutMs`, with {@link OpResponseTooLarge} when it is too big.
+ * took longer than `timeoutMs`, with {@link OpResponseTooLarge} when it is too big. Redirects are
+ * not followed (openid-client asks for `redirect: 'manual'`): a 3xx comes back as it is.
  *
  * @example
  * ```ts
@@ -94,16 +122,18 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
  */
 export function createOpFetch(options: OpFetchOptions): OpFetch {
   const maxBytes = options.maxBytes ?? MAX_OP_RESPONSE_BYTES
-  const transport: CustomFetch = options.transport ?? ((url, init) => fetch(url, init as RequestInit))
+  const dispatcher = options.dispatcher
   return async (url, init) => {
     if (!options.allowInsecureRequests && new URL(url).protocol !== 'https:') throw new OpInsecureRequest()
     const deadline = AbortSignal.timeout(options.timeoutMs)
     const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline
-    const response = await transport(url, { ...init, signal })
-    if (response.type === 'opaqueredirect') return response
-    const body = await readCapped(response, maxBytes)
-    const read = new Response(NULL_BODY.has(response.status) ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers })
-    Object.defineProperty(read, 'url', { value: response.url })
-    return read
+    const { body, impliedType } = requestBody(init.body)
+    const method = (init.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod
+    const data = await request(url, { method, headers: requestHeaders(init.headers, impliedType), body, signal, ...(dispatcher && { dispatcher }) })
+    const read = await readCapped(data, maxBytes)
+    const status = data.statusCode
+    const response = new Response(NULL_BODY.has(status) ? null : read, { status, headers: responseHeaders(data.headers) })
+    Object.defineProperty(response, 'url', { value: url })
+    return response
   }
 }

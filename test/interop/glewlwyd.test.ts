@@ -106,24 +106,52 @@ interface OPCall {
   answer: string
 }
 
+/** The request headers undici put on the wire (`undici:client:sendHeaders`: the request line, then `name: value` lines). */
+function wireHeaders(head: string): Headers {
+  const headers = new Headers()
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':')
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim())
+  }
+  return headers
+}
+
 /**
- * Records the calls to Glewlwyd's OIDC endpoints made through the global fetch (express-par's
- * transport for PAR, token, JWKS and `req.oidc.fetch()` calls) until stop(). Nothing is changed on
- * the way: the request goes out as it is, the app reads the same answer.
+ * Records the calls to Glewlwyd's OIDC endpoints until stop(), as undici put them on the wire:
+ * it reads undici's `node:diagnostics_channel` messages, which both undici underneath Node's
+ * fetch (`req.oidc.fetch()`) and the undici express-par sends its OP calls with (PAR, token,
+ * JWKS) publish. Nothing is changed on the way and no transport is replaced: the request goes
+ * out as it is, the app reads the same answer.
  */
 function recordOPCalls(): { to(endpoint: string | undefined): OPCall[]; stop(): void } {
-  const realFetch = globalThis.fetch
+  interface Wire { request: object; headers?: string; chunk?: Uint8Array; response?: { statusCode: number } }
+  interface InFlight { url: string; headers: Headers; sent: Buffer[]; status: number; received: Buffer[] }
   const calls: OPCall[] = []
-  globalThis.fetch = async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input)
-    const response = await realFetch(input, init)
-    if (url.startsWith(`${op.issuer}/`)) {
-      const body = init?.body === undefined || init.body === null ? undefined : String(init.body)
-      calls.push({ url, headers: new Headers(init?.headers), body, status: response.status, answer: await response.clone().text() })
-    }
-    return response
+  const inFlight = new WeakMap<object, InFlight>()
+  const on: Record<string, (message: Wire) => void> = {
+    'undici:request:create': ({ request }) => {
+      const { origin, path } = request as { origin: string; path: string }
+      const url = new URL(path, origin).href
+      if (url.startsWith(`${op.issuer}/`)) inFlight.set(request, { url, headers: new Headers(), sent: [], status: 0, received: [] })
+    },
+    'undici:client:sendHeaders': ({ request, headers }) => void (inFlight.get(request) && (inFlight.get(request)!.headers = wireHeaders(headers!))),
+    'undici:request:bodyChunkSent': ({ request, chunk }) => void inFlight.get(request)?.sent.push(Buffer.from(chunk!)),
+    'undici:request:headers': ({ request, response }) => void (inFlight.get(request) && (inFlight.get(request)!.status = response!.statusCode)),
+    'undici:request:bodyChunkReceived': ({ request, chunk }) => void inFlight.get(request)?.received.push(Buffer.from(chunk!)),
+    'undici:request:trailers': ({ request }) => {
+      const call = inFlight.get(request)
+      if (!call) return
+      inFlight.delete(request)
+      const body = call.sent.length ? Buffer.concat(call.sent).toString() : undefined
+      calls.push({ url: call.url, headers: call.headers, body, status: call.status, answer: Buffer.concat(call.received).toString() })
+    },
   }
-  return { to: (endpoint) => calls.filter((call) => call.url === endpoint), stop: () => void (globalThis.fetch = realFetch) }
+  const listeners = Object.entries(on).map(([channel, listener]) => [channel, listener as (message: unknown) => void] as const)
+  for (const [channel, listener] of listeners) subscribe(channel, listener)
+  return {
+    to: (endpoint) => calls.filter((call) => call.url === endpoint),
+    stop: () => listeners.forEach(([channel, listener]) => unsubscribe(channel, listener)),
+  }
 }
 
 /** Records the bodies express-par posts to Glewlwyd's PAR endpoint. */
