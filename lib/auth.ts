@@ -19,9 +19,10 @@ type Route = (req: Request, res: Response, next: NextFunction) => void
  * `GET routes.jwks`, `POST routes.backchannelLogout` when enabled), and makes `req.oidc` /
  * `res.oidc` available. Needs express-session registered before it.
  *
- * Any other request costs one exact path lookup (in the map of its method) and a WeakMap entry
- * that says which instance it belongs to: nothing is parsed, verified or fetched on the way
- * through, and the contexts are built only when the app reads them.
+ * Any other request costs one exact path lookup (in the map of its method), one property saying
+ * which instance it belongs to, and, when its session holds a login, a snapshot of the login's id
+ * for the save guard: nothing is parsed, verified or fetched on the way through, and the contexts
+ * are built only when the app reads them.
  *
  * @example
  * ```ts

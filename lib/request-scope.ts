@@ -4,8 +4,11 @@
  * the staff instance's scope and leaves other paths alone. When several instances see a request,
  * the last one is in scope; `requiresAuth({ name })` can bring another one forward.
  *
- * Scopes live in a WeakMap keyed by the request, not on it: adding a property to Express's
- * prototype-swapped `req` costs microseconds, a WeakMap entry next to nothing (bench/).
+ * A request's scope is one symbol-keyed property of `req`, not a WeakMap entry: a WeakMap keyed
+ * by an object that lives for one request makes every young-generation garbage collection walk
+ * its entries (ephemerons), which cost the protected route about 15 µs of GC per request in the
+ * bench/PROFILE.md measurement, against under 2 µs for the property. The symbol keeps it out of
+ * `Object.keys(req)`, JSON and any other library's names.
  */
 
 import type { NextFunction, Request } from 'express'
@@ -23,14 +26,21 @@ export interface Scope {
   response?: object
 }
 
-const scopes = new WeakMap<object, Scope>()
+const SCOPE = Symbol('express-par.scope')
+
+interface Scoped {
+  [SCOPE]?: Scope
+}
+
+const scopeOf = (req: object): Scope | undefined => (req as Scoped)[SCOPE]
+const setScope = (req: object, scope: Scope): void => void ((req as Scoped)[SCOPE] = scope)
 
 /**
  * Puts `req` in `runtime`'s scope. Returns an error, and changes nothing, when another instance
  * with the same name already saw this request: both would read and write the same session state.
  */
 export function enterScope(req: Request, runtime: Runtime, next: NextFunction): ExpressParError | undefined {
-  let outer = scopes.get(req)
+  let outer = scopeOf(req)
   if (outer !== undefined) {
     if (outer.runtime === runtime) outer = outer.outer
     for (let scope = outer; scope !== undefined; scope = scope.outer) {
@@ -42,22 +52,23 @@ export function enterScope(req: Request, runtime: Runtime, next: NextFunction): 
       }
     }
   }
-  scopes.set(req, { runtime, next, outer })
+  setScope(req, { runtime, next, outer })
   return undefined
 }
 
 /** The scope `req` is in, or `undefined` when no `auth()` instance has seen it. */
 export function currentScope(req: object): Scope | undefined {
-  return scopes.get(req)
+  return scopeOf(req)
 }
 
 /** The scope of the instance named `name` among those that saw `req`. */
 export function findScope(req: object, name: string): Scope | undefined {
-  for (let scope = scopes.get(req); scope !== undefined; scope = scope.outer) if (scope.runtime.config.name === name) return scope
+  for (let scope = scopeOf(req); scope !== undefined; scope = scope.outer) if (scope.runtime.config.name === name) return scope
   return undefined
 }
 
 /** Makes `scope` (one of `req`'s, see {@link findScope}) the one in scope for the rest of the request. */
 export function focusScope(req: object, scope: Scope): void {
-  if (scopes.get(req) !== scope) scopes.set(req, { runtime: scope.runtime, next: scope.next, outer: scopes.get(req) })
+  const current = scopeOf(req)
+  if (current !== scope) setScope(req, { runtime: scope.runtime, next: scope.next, outer: current })
 }

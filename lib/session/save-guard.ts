@@ -84,50 +84,85 @@ export function reconcile(session: AnySession, stored: AnySession | null | undef
   }
 }
 
-/**
- * Makes the saves of `req.session` reconcile first (see the file comment). Called for every
- * request whose loaded session holds express-par state (once, however many instances see it),
- * and by `/login` for any session that came with the request; costs a snapshot of a few ids.
- */
-/** What each guarded session looked like when loaded, and its store. */
-const guards = new WeakMap<object, { loaded: readonly Loaded[]; store: Store }>()
+/** What a guarded session looked like when loaded, and its store: one symbol-keyed property of the session (see request-scope.ts on why not a WeakMap), which JSON, and so every store, leaves out. */
+const GUARD = Symbol('express-par.saveGuard')
+
+interface Guard {
+  readonly loaded: readonly Loaded[]
+  readonly store: Store
+}
+
+type Guarded = AnySession & { [GUARD]?: Guard }
+
 /**
  * Guarded saves of one session, in order: within a process, each one's read and write happen
  * before the next one's read, so two saves of one session never both miss each other.
  */
 const writes = new Map<string, Promise<void>>()
 
-export function guardSessionSave(req: Request): void {
-  const session = req.session as AnySession
-  if (guards.has(session)) return
-  const loaded = snapshot(session.expressPar ?? {})
-  const store = req.sessionStore
-  guards.set(session, { loaded, store })
-  const save = session.save
-  session.save = function guardedSave(this: AnySession, callback?: Callback) {
-    const id = this.id
-    const queued = (writes.get(id) ?? Promise.resolve()).then(async () => {
-      let stored: AnySession | null | undefined
-      try {
-        stored = await readStored(store, id)
-      } catch (err) {
+type StoreSet = (this: Store, sid: string, session: AnySession, callback?: Callback) => unknown
+
+/** Re-reads the stored session, reconciles (file comment), then writes it with the store's own `set`. */
+function guardedSet(store: Store, set: StoreSet, id: string, session: Guarded, guard: Guard, callback: Callback | undefined): void {
+  const queued = (writes.get(id) ?? Promise.resolve()).then(async () => {
+    let stored: AnySession | null | undefined
+    try {
+      stored = await readStored(store, id)
+    } catch (err) {
+      callback?.(err)
+      return
+    }
+    reconcile(session, stored, guard.loaded)
+    await new Promise<void>((resolve) => {
+      set.call(store, id, session, (err?: unknown) => {
+        resolve()
         callback?.(err)
-        return
-      }
-      reconcile(this, stored, loaded)
-      await new Promise<void>((resolve) => {
-        save.call(this, (err?: unknown) => {
-          resolve()
-          callback?.(err)
-        })
       })
     })
-    writes.set(id, queued)
-    void queued.finally(() => {
-      if (writes.get(id) === queued) writes.delete(id)
-    })
-    return this
-  }
+  })
+  writes.set(id, queued)
+  void queued.finally(() => {
+    if (writes.get(id) === queued) writes.delete(id)
+  })
+}
+
+/** Session stores whose `set` consults the guard. */
+const guardedStores = new WeakSet<Store>()
+
+/**
+ * Wraps `set` of the session store once, so that guarding a session costs one property, not a
+ * closure per request; a session without a guard is written by the store's own `set`, after one
+ * property read. The store, not the session's `save`, is wrapped because express-session gives
+ * every session its own `save`, bound to the prototype's when the session was made, and because
+ * every save, however started, ends in `store.set(id, session)`.
+ */
+function guardStoreWrites(store: Store): void {
+  if (guardedStores.has(store)) return
+  const set = store.set as StoreSet
+  Object.defineProperty(store, 'set', {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    value: function setThroughGuard(this: Store, sid: string, session: Guarded, callback?: Callback): unknown {
+      const guard = session?.[GUARD]
+      if (guard === undefined) return set.call(this, sid, session, callback)
+      guardedSet(this, set, sid, session, guard, callback)
+      return undefined
+    },
+  })
+  guardedStores.add(store)
+}
+
+/**
+ * Makes the saves of `req.session` reconcile first (see the file comment). Called for every
+ * request whose loaded session holds express-par state (once, however many instances see it),
+ * and by `/login` for any session that came with the request; costs a snapshot of a few ids.
+ */
+export function guardSessionSave(req: Request): void {
+  const session = req.session as Guarded
+  if (session[GUARD] !== undefined) return
+  guardStoreWrites(req.sessionStore)
+  session[GUARD] = { loaded: snapshot(session.expressPar ?? {}), store: req.sessionStore }
 }
 
 /**
@@ -137,8 +172,8 @@ export function guardSessionSave(req: Request): void {
  * guard does not watch.
  */
 export async function refreshFromStore(req: Request): Promise<void> {
-  const session = req.session as AnySession
-  const guard = guards.get(session)
+  const session = req.session as Guarded
+  const guard = session[GUARD]
   if (guard === undefined) return
   let stored: AnySession | null | undefined
   try {
