@@ -2,7 +2,7 @@
 // code flow) and a bare express-session app (the limit), each in its own process, against one
 // in-process oidc-provider that requires PAR. Every phase runs in rounds, the apps in a shuffled
 // (seeded) order per round; ratios are taken per round. Knobs: bench/config.js; README "Performance".
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose'
@@ -12,7 +12,7 @@ import { CONFIGS, HEALTH_APPS, LOGIN_APPS, PROTECTED_APPS, readOptions } from '.
 import { firstLogins, loginRounds } from './login-rounds.js'
 import { SIGNING_ALG, startBenchOP } from './op.js'
 import { mulberry32 } from './prng.js'
-import { writeReadme } from './readme-table.js'
+import { saveResults, writeReadme } from './readme-table.js'
 import { startRedis } from './redis.js'
 import { printReport } from './report.js'
 import { summarize } from './summarize.js'
@@ -97,9 +97,8 @@ try {
   const results = summarize({ options, profiled, first, login, protectedRoute, healthRoute, load: { before: loadBefore, after: os.loadavg() } })
   printReport(results)
   await mkdir(resultsDir, { recursive: true })
-  await writeFile(`${resultsDir}latest.json`, `${JSON.stringify(results, null, 2)}\n`)
-  log(`written ${resultsDir}latest.json`)
-  log(`README.md "Performance" section ${(await writeReadme(results)) ? 'rewritten' : 'unchanged'}`)
+  log(`written ${await saveResults(results)} (and a copy in ${resultsDir}runs/)`)
+  log(`README.md "Performance" section ${(await writeReadme()) ? 'rewritten' : 'unchanged'}`)
 } finally {
   await Promise.all(names.map((name) => apps[name].stop()))
   await op.close()
