@@ -105,6 +105,8 @@ function summaryTable(runs) {
 /**
  * The markdown of the README's generated figures: `results` (the shape of latest.json) in full;
  * `redis`, the latest `--store redis` run, as its ratios; `runs`, recent runs newest first, one line each.
+ * @param {any} results
+ * @param {{ redis?: any, runs?: any[] }} [more]
  */
 export function performanceSection(results, { redis, runs = [] } = {}) {
   const m = results.machine ?? {}

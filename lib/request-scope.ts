@@ -7,8 +7,8 @@
  * A request's scope is one symbol-keyed property of `req`, not a WeakMap entry: a WeakMap keyed
  * by an object that lives for one request makes every young-generation garbage collection walk
  * its entries (ephemerons), which cost the protected route about 15 µs of GC per request in the
- * bench/PROFILE.md measurement, against under 2 µs for the property. The symbol keeps it out of
- * `Object.keys(req)`, JSON and any other library's names.
+ * bench/PROFILE.md measurement, against under 2 µs for the property. The symbol, not enumerable,
+ * keeps it out of `Object.keys(req)`, copies of `req`, JSON, logs and any other library's names.
  */
 
 import type { NextFunction, Request } from 'express'
@@ -33,7 +33,8 @@ interface Scoped {
 }
 
 const scopeOf = (req: object): Scope | undefined => (req as Scoped)[SCOPE]
-const setScope = (req: object, scope: Scope): void => void ((req as Scoped)[SCOPE] = scope)
+/** Non-enumerable: a copy of `req` (`{ ...req }`) or a log of it does not carry the instance's runtime. */
+const setScope = (req: object, scope: Scope): void => void Object.defineProperty(req, SCOPE, { value: scope, writable: true, configurable: true, enumerable: false })
 
 /**
  * Puts `req` in `runtime`'s scope. Returns an error, and changes nothing, when another instance

@@ -84,15 +84,26 @@ export function reconcile(session: AnySession, stored: AnySession | null | undef
   }
 }
 
-/** What a guarded session looked like when loaded, and its store: one symbol-keyed property of the session (see request-scope.ts on why not a WeakMap), which JSON, and so every store, leaves out. */
+/**
+ * What a guarded session looked like when loaded, and under which id: a non-enumerable,
+ * symbol-keyed property of the session (see request-scope.ts on why not a WeakMap). JSON, and so
+ * every store, leaves it out; a copy of the session (`{ ...req.session }`) does not carry it.
+ */
 const GUARD = Symbol('express-par.saveGuard')
 
 interface Guard {
+  /** The session id it was loaded under: a copy written under another id is not reconciled with this snapshot. */
+  readonly id: string
   readonly loaded: readonly Loaded[]
-  readonly store: Store
 }
 
 type Guarded = AnySession & { [GUARD]?: Guard }
+
+/** The guard of `session` for a write under `id`, if it has one. */
+function guardOf(session: Guarded | null | undefined, id: string): Guard | undefined {
+  const guard = session?.[GUARD]
+  return guard !== undefined && guard.id === id ? guard : undefined
+}
 
 /**
  * Guarded saves of one session, in order: within a process, each one's read and write happen
@@ -102,55 +113,82 @@ const writes = new Map<string, Promise<void>>()
 
 type StoreSet = (this: Store, sid: string, session: AnySession, callback?: Callback) => unknown
 
-/** Re-reads the stored session, reconciles (file comment), then writes it with the store's own `set`. */
-function guardedSet(store: Store, set: StoreSet, id: string, session: Guarded, guard: Guard, callback: Callback | undefined): void {
+/**
+ * Re-reads the stored session, reconciles (file comment), then writes it with the store's own
+ * `set`. Resolves once written; failures (of the read, the reconciliation or the write, thrown or
+ * called back) go to `callback`, so the queue never rejects.
+ */
+function guardedSet(store: Store, set: StoreSet, id: string, session: Guarded, guard: Guard, callback: Callback | undefined): Promise<void> {
   const queued = (writes.get(id) ?? Promise.resolve()).then(async () => {
-    let stored: AnySession | null | undefined
     try {
-      stored = await readStored(store, id)
+      reconcile(session, await readStored(store, id), guard.loaded)
+      await new Promise<void>((resolve, reject) => {
+        writing = session
+        try {
+          set.call(store, id, session, (err?: unknown) => (err ? reject(err) : resolve()))
+        } finally {
+          writing = undefined
+        }
+      })
     } catch (err) {
       callback?.(err)
       return
     }
-    reconcile(session, stored, guard.loaded)
-    await new Promise<void>((resolve) => {
-      set.call(store, id, session, (err?: unknown) => {
-        resolve()
-        callback?.(err)
-      })
-    })
+    callback?.()
   })
   writes.set(id, queued)
   void queued.finally(() => {
     if (writes.get(id) === queued) writes.delete(id)
   })
+  return queued
 }
 
-/** Session stores whose `set` consults the guard. */
-const guardedStores = new WeakSet<Store>()
+/** Each wrapped store's guarded `set`: a store whose `set` was replaced since is wrapped again. */
+const guardedSets = new WeakMap<Store, StoreSet>()
+/** Every guarded `set` made: one put back in place is not wrapped twice. */
+const ourSets = new WeakSet<StoreSet>()
+/**
+ * The session a guarded write is handing to the store's own `set` right now: when that `set` is
+ * an instrumentation wrapped around an earlier guarded `set`, the inner one passes it through
+ * rather than queueing behind the write it is part of.
+ */
+let writing: object | undefined
 
 /**
- * Wraps `set` of the session store once, so that guarding a session costs one property, not a
- * closure per request; a session without a guard is written by the store's own `set`, after one
- * property read. The store, not the session's `save`, is wrapped because express-session gives
- * every session its own `save`, bound to the prototype's when the session was made, and because
- * every save, however started, ends in `store.set(id, session)`.
+ * Wraps `set` of the session store (once, unless something replaces it), so that guarding a
+ * session costs one property, not a closure per request; a session without a guard is written by
+ * the store's own `set`, after one property read. The store, not the session's `save`, is wrapped
+ * because express-session gives every session its own `save`, bound to the prototype's when the
+ * session was made, and because every save, however started, ends in `store.set(id, session)`.
+ *
+ * express-session records the session's hash before it calls `set`, so when the reconciliation
+ * changes the session (something changed it elsewhere), express-session saves it once more at the
+ * end of the request: one more store round trip, never a lost change.
  */
 function guardStoreWrites(store: Store): void {
-  if (guardedStores.has(store)) return
-  const set = store.set as StoreSet
-  Object.defineProperty(store, 'set', {
-    configurable: true,
-    writable: true,
-    enumerable: false,
-    value: function setThroughGuard(this: Store, sid: string, session: Guarded, callback?: Callback): unknown {
-      const guard = session?.[GUARD]
-      if (guard === undefined) return set.call(this, sid, session, callback)
-      guardedSet(this, set, sid, session, guard, callback)
-      return undefined
-    },
-  })
-  guardedStores.add(store)
+  const current = store.set as StoreSet
+  if (guardedSets.get(store) === current) return
+  if (ourSets.has(current)) {
+    guardedSets.set(store, current)
+    return
+  }
+  const set = current
+  const guardedSetOfStore: StoreSet = function setThroughGuard(sid, session, callback) {
+    const guard = guardOf(session, sid)
+    if (guard === undefined || writing === session) return set.call(store, sid, session, callback)
+    return guardedSet(store, set, sid, session as Guarded, guard, callback)
+  }
+  try {
+    Object.defineProperty(store, 'set', { configurable: true, writable: true, enumerable: false, value: guardedSetOfStore })
+  } catch (err) {
+    throw parError(
+      'ERR_CONFIG_INVALID',
+      "express-par could not wrap the session store's set() (is the store frozen?): it re-reads a session before each save, so that a logout elsewhere is not undone. Pass express-session a store that is not frozen.",
+      { cause: err },
+    )
+  }
+  guardedSets.set(store, guardedSetOfStore)
+  ourSets.add(guardedSetOfStore)
 }
 
 /**
@@ -162,7 +200,8 @@ export function guardSessionSave(req: Request): void {
   const session = req.session as Guarded
   if (session[GUARD] !== undefined) return
   guardStoreWrites(req.sessionStore)
-  session[GUARD] = { loaded: snapshot(session.expressPar ?? {}), store: req.sessionStore }
+  const guard: Guard = { id: session.id, loaded: snapshot(session.expressPar ?? {}) }
+  Object.defineProperty(session, GUARD, { value: guard, configurable: true, enumerable: false, writable: false })
 }
 
 /**
@@ -173,11 +212,11 @@ export function guardSessionSave(req: Request): void {
  */
 export async function refreshFromStore(req: Request): Promise<void> {
   const session = req.session as Guarded
-  const guard = session[GUARD]
+  const guard = guardOf(session, session.id)
   if (guard === undefined) return
   let stored: AnySession | null | undefined
   try {
-    stored = await readStored(guard.store, session.id)
+    stored = await readStored(req.sessionStore, session.id)
   } catch (err) {
     throw parError('ERR_SESSION_STORE', 'The session store failed to read the session. Check the store (e.g. Redis) is reachable; nothing was logged in.', { cause: err })
   }

@@ -9,7 +9,7 @@
 import type { NextFunction, Request, Response } from 'express'
 import { MemoryStore } from 'express-session'
 import { authorizeAtOP, type TestBrowser } from '../support/browser.js'
-import { storedAuth, storedPending, storedSession } from '../support/session-store.js'
+import { sessionId, storedAuth, storedPending, storedSession, storedSessionById } from '../support/session-store.js'
 import { startStack, type Stack } from '../support/stack.js'
 
 /** A memory store that counts its reads. */
@@ -25,6 +25,7 @@ let stack: Stack
 const store = new CountingStore()
 let parArrivals: Array<() => void> = []
 let holdPushes = 0
+let notes = 0
 const gates = new Map<string, { reached: () => void; release: Promise<void> }>()
 
 beforeAll(async () => {
@@ -43,6 +44,15 @@ beforeAll(async () => {
       },
     ],
     appRoutes: (app) => {
+      // What an app may do to change the session id and keep its data: copy, regenerate, copy back.
+      app.get('/copy-into-new-session', (req: Request, res: Response, next: NextFunction) => {
+        const data = { ...req.session }
+        req.session.regenerate((err) => {
+          if (err) return next(err)
+          Object.assign(req.session, data)
+          req.session.save((saveErr) => (saveErr ? next(saveErr) : res.json({ ok: true })))
+        })
+      })
       app.get('/note', (req: Request, res: Response, next: NextFunction) => {
         const gate = gates.get(String(req.query.gate))
         Promise.resolve()
@@ -51,7 +61,7 @@ beforeAll(async () => {
               gate.reached()
               await gate.release
             }
-            ;(req.session as unknown as { note: string }).note = 'written'
+            ;(req.session as unknown as { note: number }).note = ++notes // a change every time: every /note saves
             res.json({ ok: true })
           })
           .catch(next)
@@ -95,14 +105,16 @@ test('two tabs starting a login at the same instant both keep their pending logi
 test('a request in flight while the user logs out does not bring the login back when it saves', async () => {
   const browser = stack.browser()
   await stack.login(browser)
+  const loggedOutId = sessionId(browser, stack.baseURL)!
   const hold = holdAt('in-flight')
   const inFlight = browser.request(`${stack.baseURL}/note?gate=in-flight`)
   await hold.reached // it loaded the logged-in session
   expect((await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(302)
   hold.release()
   expect((await inFlight).status).toBe(200)
-  const stored = storedSession(stack.store, browser, stack.baseURL)
-  expect(storedAuth(stored)).toBeUndefined()
+  // The in-flight request saved under the id it loaded: the login must not be back there.
+  expect(storedAuth(storedSessionById(stack.store, loggedOutId))).toBeUndefined()
+  expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeUndefined()
   expect(JSON.parse((await browser.request(`${stack.baseURL}/`)).body).authenticated).toBe(false)
 })
 
@@ -123,4 +135,65 @@ test('a logged-in request that saves reads the stored session once more, to reco
   await browser.request(`${stack.baseURL}/note`)
   expect(store.reads - reads).toBe(2)
   expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeDefined()
+})
+
+test('an app that copies the session into a regenerated one keeps the login: the copy carries no save guard of the old id', async () => {
+  const browser = stack.browser()
+  await stack.login(browser)
+  const before = browser.cookie(stack.baseURL, 'connect.sid')
+  expect((await browser.request(`${stack.baseURL}/copy-into-new-session`)).status).toBe(200)
+  expect(browser.cookie(stack.baseURL, 'connect.sid')).not.toBe(before)
+  expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeDefined()
+  expect((await browser.request(`${stack.baseURL}/protected`, { headers: { accept: 'application/json' } })).status).toBe(200)
+})
+
+test("a store whose set() something replaced after express-par wrapped it is guarded again: the logout still holds", async () => {
+  const browser = stack.browser()
+  await stack.login(browser)
+  await browser.request(`${stack.baseURL}/note`) // a guarded save: express-par has wrapped the store's set()
+  const replaced = store.set
+  let writes = 0
+  // Instrumentation that wraps whatever set() it finds (express-par's), as a metrics library would.
+  store.set = function instrumented(this: CountingStore, ...args: Parameters<MemoryStore['set']>) {
+    writes++
+    return replaced.apply(this, args)
+  }
+  try {
+    const loggedOutId = sessionId(browser, stack.baseURL)!
+  const hold = holdAt('in-flight-replaced')
+    const inFlight = browser.request(`${stack.baseURL}/note?gate=in-flight-replaced`)
+    await hold.reached
+    expect((await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(302)
+    hold.release()
+    expect((await inFlight).status).toBe(200)
+    expect(storedAuth(storedSessionById(stack.store, loggedOutId))).toBeUndefined()
+    expect(writes).toBeGreaterThan(0)
+    // The instrumentation removed again: express-par's own set() is back, and is not wrapped twice.
+    store.set = replaced
+    await stack.login(browser)
+    expect((await browser.request(`${stack.baseURL}/note`)).status).toBe(200)
+    expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeDefined()
+  } finally {
+    store.set = replaced
+  }
+})
+
+test('a store whose set() was replaced by one that does not call express-par\'s is wrapped again at the next request', async () => {
+  const browser = stack.browser()
+  await stack.login(browser)
+  await browser.request(`${stack.baseURL}/note`) // a guarded save: express-par has wrapped the store's set()
+  const replaced = store.set
+  store.set = MemoryStore.prototype.set // e.g. a test double or a library resetting the store's method
+  try {
+    const loggedOutId = sessionId(browser, stack.baseURL)!
+  const hold = holdAt('in-flight-reset')
+    const inFlight = browser.request(`${stack.baseURL}/note?gate=in-flight-reset`)
+    await hold.reached
+    expect((await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(302)
+    hold.release()
+    expect((await inFlight).status).toBe(200)
+    expect(storedAuth(storedSessionById(stack.store, loggedOutId))).toBeUndefined()
+  } finally {
+    store.set = replaced
+  }
 })

@@ -19,6 +19,12 @@ export function storedSession(store: MemoryStore, browser: TestBrowser, baseURL:
   return raw === undefined ? undefined : (JSON.parse(raw) as SessionData)
 }
 
+/** The stored session record under `id`: what a request still holding that id would find, after the browser dropped its cookie. */
+export function storedSessionById(store: MemoryStore, id: string): SessionData | undefined {
+  const raw = sessions(store)[id]
+  return raw === undefined ? undefined : (JSON.parse(raw) as SessionData)
+}
+
 /** Rewrites the browser's stored session: how a test plays a tampered or stale server-side state. */
 export function editStoredSession(store: MemoryStore, browser: TestBrowser, baseURL: string, edit: (session: SessionData) => void): void {
   const id = sessionId(browser, baseURL)!
