@@ -6,6 +6,7 @@
 // test/unit/bench-readme.test.ts fails when the README says anything else.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { JAR_ANCHORS } from './summarize.js'
 
 export const START = '<!-- bench:start -->'
 export const END = '<!-- bench:end -->'
@@ -83,7 +84,6 @@ function loginTable(r) {
 }
 
 const ratioOf = (r, group, label) => r.ratios?.[group]?.[label]
-const JAR_ANCHORS = ['express-par-jar / express-openid-connect-jar', 'express-par-jar / express-openid-connect-pkjwt', 'express-par-jar / express-openid-connect']
 const SUMMARY_COLUMNS = [
   ['protected capacity vs bare', (r) => ratioOf(r, 'protectedCapacity', 'express-par / bare')],
   ['`/health` capacity vs bare', (r) => ratioOf(r, 'healthCapacity', 'express-par / bare')],
@@ -163,13 +163,14 @@ export async function loadResults(dir = RESULTS) {
   return { results, redis, runs }
 }
 
-/** Where a finished run's results go: its store's latest file, and (unless CPU-profiled) a dated copy in runs/. */
+/** Where a finished run's results go: its store's latest file, and (unless CPU-profiled) a dated copy in runs/. Returns the latest file's path. */
 export async function saveResults(results, dir = RESULTS) {
   const store = results.options?.store ?? 'memory'
-  await writeFile(`${dir}${LATEST_FILE[store]}`, `${JSON.stringify(results, null, 2)}\n`)
-  if (results.options?.profiled?.length) return `${dir}${LATEST_FILE[store]}` // profiling slows the apps it profiles: not a run to list
+  const json = `${JSON.stringify(results, null, 2)}\n`
   await mkdir(`${dir}${RUNS_DIR}`, { recursive: true })
-  await writeFile(`${dir}${RUNS_DIR}/${results.date.replace(/[:.]/g, '-')}-${store}.json`, `${JSON.stringify(results, null, 2)}\n`)
+  await writeFile(`${dir}${LATEST_FILE[store]}`, json)
+  // Profiling slows the apps it profiles: not a run to list.
+  if (!results.options?.profiled?.length) await writeFile(`${dir}${RUNS_DIR}/${results.date.replace(/[:.]/g, '-')}-${store}.json`, json)
   return `${dir}${LATEST_FILE[store]}`
 }
 

@@ -2,7 +2,6 @@
 // code flow) and a bare express-session app (the limit), each in its own process, against one
 // in-process oidc-provider that requires PAR. Every phase runs in rounds, the apps in a shuffled
 // (seeded) order per round; ratios are taken per round. Knobs: bench/config.js; README "Performance".
-import { mkdir } from 'node:fs/promises'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose'
@@ -96,7 +95,6 @@ try {
 
   const results = summarize({ options, profiled, first, login, protectedRoute, healthRoute, load: { before: loadBefore, after: os.loadavg() } })
   printReport(results)
-  await mkdir(resultsDir, { recursive: true })
   log(`written ${await saveResults(results)} (and a copy in ${resultsDir}runs/)`)
   log(`README.md "Performance" section ${(await writeReadme()) ? 'rewritten' : 'unchanged'}`)
 } finally {

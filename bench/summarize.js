@@ -6,6 +6,9 @@ import { divide, median, round, spread } from './stats.js'
 
 const size = ({ storedBytes = 0, cookieBytes = 0 } = {}) => ({ storedBytes, cookieBytes })
 
+/** What express-par's JAR login is compared with, closest first: the first of these a run has is its anchor. */
+export const JAR_ANCHORS = ['express-par-jar / express-openid-connect-jar', 'express-par-jar / express-openid-connect-pkjwt', 'express-par-jar / express-openid-connect']
+
 function routeFigures(runs) {
   return Object.fromEntries(
     Object.entries(runs).map(([name, rounds]) => [
@@ -67,7 +70,7 @@ export function summarize({ options, profiled, first, login, protectedRoute, hea
   const laterPar = Object.keys(opFetches)
     .filter((name) => CONFIGS[name].script === 'express-par')
     .reduce((sum, name) => sum + opFetches[name].laterLogins.discovery + opFetches[name].laterLogins.jwks, 0)
-  const jarAnchor = ['express-par-jar / express-openid-connect-jar', 'express-par-jar / express-openid-connect-pkjwt', 'express-par-jar / express-openid-connect'].find((label) => ratios.loginCpu[label])
+  const jarAnchor = JAR_ANCHORS.find((label) => ratios.loginCpu[label])
   const atMost = (limit) => (v) => v <= limit
   const atLeast = (limit) => (v) => v >= limit
   const targets = [

@@ -143,10 +143,11 @@ function guardedSet(store: Store, set: StoreSet, id: string, session: Guarded, g
   return queued
 }
 
-/** Each wrapped store's guarded `set`: a store whose `set` was replaced since is wrapped again. */
-const guardedSets = new WeakMap<Store, StoreSet>()
-/** Every guarded `set` made: one put back in place is not wrapped twice. */
-const ourSets = new WeakSet<StoreSet>()
+/**
+ * Every guarded `set` made, and the store it writes to: a store whose `set` is not one of these
+ * (never wrapped, or replaced since) is wrapped, one whose own guarded `set` is back in place is not.
+ */
+const guardedSets = new WeakMap<StoreSet, Store>()
 /**
  * The session a guarded write is handing to the store's own `set` right now: when that `set` is
  * an instrumentation wrapped around an earlier guarded `set`, the inner one passes it through
@@ -166,13 +167,8 @@ let writing: object | undefined
  * end of the request: one more store round trip, never a lost change.
  */
 function guardStoreWrites(store: Store): void {
-  const current = store.set as StoreSet
-  if (guardedSets.get(store) === current) return
-  if (ourSets.has(current)) {
-    guardedSets.set(store, current)
-    return
-  }
-  const set = current
+  const set = store.set as StoreSet
+  if (guardedSets.get(set) === store) return
   const guardedSetOfStore: StoreSet = function setThroughGuard(sid, session, callback) {
     const guard = guardOf(session, sid)
     if (guard === undefined || writing === session) return set.call(store, sid, session, callback)
@@ -187,8 +183,7 @@ function guardStoreWrites(store: Store): void {
       { cause: err },
     )
   }
-  guardedSets.set(store, guardedSetOfStore)
-  ourSets.add(guardedSetOfStore)
+  guardedSets.set(guardedSetOfStore, store)
 }
 
 /**

@@ -90,6 +90,22 @@ async function sessionWithCookie(): Promise<TestBrowser> {
   return browser
 }
 
+/**
+ * Logs `browser` out while a request of its session (a `/note` that saves) is in flight, and
+ * returns the stored session under the id that was logged out once that request has saved: what
+ * a stale save would have written back.
+ */
+async function logOutWhileASaveIsInFlight(browser: TestBrowser, gate: string): Promise<ReturnType<typeof storedSessionById>> {
+  const loggedOutId = sessionId(browser, stack.baseURL)!
+  const hold = holdAt(gate)
+  const inFlight = browser.request(`${stack.baseURL}/note?gate=${gate}`)
+  await hold.reached // it loaded the logged-in session
+  expect((await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(302)
+  hold.release()
+  expect((await inFlight).status).toBe(200)
+  return storedSessionById(stack.store, loggedOutId)
+}
+
 test('two tabs starting a login at the same instant both keep their pending login, and both complete', async () => {
   const browser = await sessionWithCookie()
   holdPushes = 2
@@ -105,15 +121,8 @@ test('two tabs starting a login at the same instant both keep their pending logi
 test('a request in flight while the user logs out does not bring the login back when it saves', async () => {
   const browser = stack.browser()
   await stack.login(browser)
-  const loggedOutId = sessionId(browser, stack.baseURL)!
-  const hold = holdAt('in-flight')
-  const inFlight = browser.request(`${stack.baseURL}/note?gate=in-flight`)
-  await hold.reached // it loaded the logged-in session
-  expect((await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(302)
-  hold.release()
-  expect((await inFlight).status).toBe(200)
   // The in-flight request saved under the id it loaded: the login must not be back there.
-  expect(storedAuth(storedSessionById(stack.store, loggedOutId))).toBeUndefined()
+  expect(storedAuth(await logOutWhileASaveIsInFlight(browser, 'in-flight'))).toBeUndefined()
   expect(storedAuth(storedSession(stack.store, browser, stack.baseURL))).toBeUndefined()
   expect(JSON.parse((await browser.request(`${stack.baseURL}/`)).body).authenticated).toBe(false)
 })
@@ -159,14 +168,7 @@ test("a store whose set() something replaced after express-par wrapped it is gua
     return replaced.apply(this, args)
   }
   try {
-    const loggedOutId = sessionId(browser, stack.baseURL)!
-  const hold = holdAt('in-flight-replaced')
-    const inFlight = browser.request(`${stack.baseURL}/note?gate=in-flight-replaced`)
-    await hold.reached
-    expect((await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(302)
-    hold.release()
-    expect((await inFlight).status).toBe(200)
-    expect(storedAuth(storedSessionById(stack.store, loggedOutId))).toBeUndefined()
+    expect(storedAuth(await logOutWhileASaveIsInFlight(browser, 'in-flight-replaced'))).toBeUndefined()
     expect(writes).toBeGreaterThan(0)
     // The instrumentation removed again: express-par's own set() is back, and is not wrapped twice.
     store.set = replaced
@@ -185,14 +187,7 @@ test('a store whose set() was replaced by one that does not call express-par\'s 
   const replaced = store.set
   store.set = MemoryStore.prototype.set // e.g. a test double or a library resetting the store's method
   try {
-    const loggedOutId = sessionId(browser, stack.baseURL)!
-  const hold = holdAt('in-flight-reset')
-    const inFlight = browser.request(`${stack.baseURL}/note?gate=in-flight-reset`)
-    await hold.reached
-    expect((await browser.request(`${stack.baseURL}/logout`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(302)
-    hold.release()
-    expect((await inFlight).status).toBe(200)
-    expect(storedAuth(storedSessionById(stack.store, loggedOutId))).toBeUndefined()
+    expect(storedAuth(await logOutWhileASaveIsInFlight(browser, 'in-flight-reset'))).toBeUndefined()
   } finally {
     store.set = replaced
   }
