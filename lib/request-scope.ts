@@ -4,16 +4,19 @@
  * the staff instance's scope and leaves other paths alone. When several instances see a request,
  * the last one is in scope; `requiresAuth({ name })` can bring another one forward.
  *
- * A request's scope is one symbol-keyed property of `req`, not a WeakMap entry: a WeakMap keyed
- * by an object that lives for one request makes every young-generation garbage collection walk
- * its entries (ephemerons), which cost the protected route about 15 µs of GC per request in the
- * bench/PROFILE.md measurement, against under 2 µs for the property. The symbol, not enumerable,
- * keeps it out of `Object.keys(req)`, copies of `req`, JSON, logs and any other library's names.
+ * A request's scope is one symbol-keyed, non-enumerable property of the request's session, which
+ * follows the session through `regenerate`, `reload` and `destroy` (session/carry-over.ts). Not a
+ * WeakMap: one keyed by an object that lives for one request makes every young-generation garbage
+ * collection walk its entries (ephemerons), about 15 µs of GC per request in bench/PROFILE.md.
+ * Not a property of `req`: every Express `req` has a hidden class of its own, so adding one copies
+ * its descriptors, about 1.5 KB per request; sessions share their hidden class. Non-enumerable and
+ * symbol-keyed keeps it out of JSON (so out of every store), copies, logs and other libraries' names.
  */
 
 import type { NextFunction, Request } from 'express'
 import { parError, type ExpressParError } from './errors.js'
 import type { Runtime } from './runtime.js'
+import { carriedValue, carryOver, setCarried } from './session/carry-over.js'
 
 export interface Scope {
   readonly runtime: Runtime
@@ -28,13 +31,8 @@ export interface Scope {
 
 const SCOPE = Symbol('express-par.scope')
 
-interface Scoped {
-  [SCOPE]?: Scope
-}
-
-const scopeOf = (req: object): Scope | undefined => (req as Scoped)[SCOPE]
-/** Non-enumerable: a copy of `req` (`{ ...req }`) or a log of it does not carry the instance's runtime. */
-const setScope = (req: object, scope: Scope): void => void Object.defineProperty(req, SCOPE, { value: scope, writable: true, configurable: true, enumerable: false })
+const scopeOf = (req: object): Scope | undefined => carriedValue(req, SCOPE) as Scope | undefined
+const setScope = (req: object, scope: Scope): void => setCarried(req, SCOPE, scope)
 
 /**
  * Puts `req` in `runtime`'s scope. Returns an error, and changes nothing, when another instance
@@ -53,6 +51,7 @@ export function enterScope(req: Request, runtime: Runtime, next: NextFunction): 
       }
     }
   }
+  carryOver(req, SCOPE)
   setScope(req, { runtime, next, outer })
   return undefined
 }

@@ -45,6 +45,12 @@ export function startLogin(runtime: Runtime, req: Request, res: Response, option
 
 async function pushLogin(runtime: Runtime, req: Request, res: Response, options: LoginOptions, internal: InternalLoginOptions): Promise<void> {
   const { config } = runtime
+  if (req.session === undefined) {
+    throw parError(
+      'ERR_SESSION_MISSING',
+      'A login needs the request\'s session to record the pending login, and this request has none: it was destroyed (req.session.destroy()) earlier in the request. Use req.session.regenerate() to start over with a new session, or start the login in the next request.',
+    )
+  }
   const extra = options.authorizationParams ?? {}
   const problem = authorizationParamsProblem(extra)
   if (problem) throw parError('ERR_LOGIN_OPTIONS_INVALID', `res.oidc.login({ authorizationParams }): ${problem}`)
