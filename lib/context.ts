@@ -61,8 +61,7 @@ export class RequestContext {
 
   /** The live login (lifetimes applied: an expired login is removed here). */
   get #login(): Login | undefined {
-    const session = this.#req.session
-    return session === undefined ? undefined : liveLogin(session, this.#runtime.config.name, this.#runtime.config.lifetimes)
+    return liveLogin(this.#req.session, this.#runtime.config.name, this.#runtime.config.lifetimes)
   }
 
   /** Whether the session holds a user who completed a login that has not expired. */

@@ -16,7 +16,7 @@
 import type { NextFunction, Request } from 'express'
 import { parError, type ExpressParError } from './errors.js'
 import type { Runtime } from './runtime.js'
-import { carriedValue, carryOver, setCarried } from './session/carry-over.js'
+import { carriedOnSession, carriedValue, carryOver, setCarried } from './session/carry-over.js'
 
 export interface Scope {
   readonly runtime: Runtime
@@ -29,7 +29,7 @@ export interface Scope {
   response?: object
 }
 
-const SCOPE = Symbol('express-par.scope')
+const SCOPE = carriedOnSession(Symbol('express-par.scope'))
 
 const scopeOf = (req: object): Scope | undefined => carriedValue(req, SCOPE) as Scope | undefined
 const setScope = (req: object, scope: Scope): void => setCarried(req, SCOPE, scope)
@@ -51,7 +51,7 @@ export function enterScope(req: Request, runtime: Runtime, next: NextFunction): 
       }
     }
   }
-  carryOver(req, SCOPE)
+  carryOver(req)
   setScope(req, { runtime, next, outer })
   return undefined
 }

@@ -55,8 +55,7 @@ export function requiresAuth(options: RequiresAuthOptions = {}): RequestHandler 
     }
     // The scope's own instance decides, not whatever `req.oidc` holds (another middleware may set it).
     const { runtime } = scope
-    // No session: it was destroyed earlier in the request (req.session.destroy()), so nobody is logged in.
-    if (req.session !== undefined && liveLogin(req.session, runtime.config.name, runtime.config.lifetimes) !== undefined) {
+    if (liveLogin(req.session, runtime.config.name, runtime.config.lifetimes) !== undefined) {
       next()
       return
     }

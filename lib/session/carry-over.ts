@@ -42,12 +42,23 @@ export function setCarried(req: { session?: object }, key: symbol, value: unknow
   define(req.session ?? req, key, value)
 }
 
-/** The properties that follow the session (each module that keeps one registers it in {@link carryOver}). */
+/** The properties that follow the session: each module that keeps one registers it once, with {@link carriedOnSession}. */
 const carriedKeys: symbol[] = []
 
-/** Runs `replace` (which replaces `req.session`), then puts the carried properties on the new session. */
+/** Registers `key` as a property that follows the session (call once, where the key is made). */
+export function carriedOnSession(key: symbol): symbol {
+  carriedKeys.push(key)
+  return key
+}
+
+/**
+ * Runs `replace` (which replaces `req.session`), then puts the carried properties on the new
+ * session. On a session's first load (every request) there is no session yet and nothing to copy;
+ * what a destroyed session left on `req` stays there, where {@link carriedValue} finds it.
+ */
 function copyAcross(req: Request, replace: () => unknown): unknown {
-  let values: Array<readonly [symbol, unknown]> | undefined // none on a session's first load, the common call
+  if (req.session === undefined) return replace()
+  let values: Array<readonly [symbol, unknown]> | undefined
   for (const key of carriedKeys) {
     const value = carriedValue(req, key)
     if (value !== undefined) (values ??= []).push([key, value])
@@ -105,13 +116,12 @@ function wrapDestroy(proto: { destroy?: Destroy }): void {
 }
 
 /**
- * Makes `key` of `req.session` follow the session through `regenerate`, `reload` and `destroy`
- * (file comment). Installs its wrappers on the first request of each store and session prototype;
+ * Makes the registered properties of `req.session` follow it through `regenerate`, `reload` and
+ * `destroy` (file comment). Installs its wrappers on the first request of each store and session prototype;
  * after that it costs a few property reads. Throws `ERR_CONFIG_INVALID` when the store or the
  * prototype is frozen.
  */
-export function carryOver(req: Request, key: symbol): void {
-  if (!carriedKeys.includes(key)) carriedKeys.push(key)
+export function carryOver(req: Request): void {
   const store = req.sessionStore as (Store & { generate?: Generate }) | undefined
   const session = req.session as (Session & Record<symbol, unknown>) | undefined
   if (store !== undefined && ((store.generate as Marked | undefined)?.[INSTALLED_ON] !== store || (store.createSession as Marked)[INSTALLED_ON] !== store)) wrapStore(store)

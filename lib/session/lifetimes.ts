@@ -68,9 +68,11 @@ export function hasExpired(login: Login, lifetimes: Lifetimes, now: number): boo
 
 /**
  * The instance's login in `session` if it is still alive; an expired one is removed from the
- * session (the user is logged out on this request). Reading a live login counts as activity.
+ * session (the user is logged out on this request). Reading a live login counts as activity. No
+ * session (destroyed earlier in the request, `req.session.destroy()`): nobody is logged in.
  */
-export function liveLogin(session: AnySession, name: string, lifetimes: Lifetimes, now = nowSeconds()): Login | undefined {
+export function liveLogin(session: AnySession | undefined, name: string, lifetimes: Lifetimes, now = nowSeconds()): Login | undefined {
+  if (session === undefined) return undefined
   const login = storedLogin(session, name)
   if (login === undefined) return undefined
   if (hasExpired(login, lifetimes, now)) {
