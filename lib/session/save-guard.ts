@@ -15,14 +15,16 @@
  *
  * What this request itself created (a new login at the callback, a new pending login) is kept.
  * The read costs one store `get` per save, never one per request. Within a process the guarded
- * saves of one session queue, so read and write are one step; across instances the remaining
- * window is the store's round trip between the read and the write.
+ * saves of one session, and back-channel logouts of it, take turns (write-order.ts), so read and
+ * write are one step; across instances the remaining window is the store's round trip between
+ * the read and the write.
  */
 
 import type { Request } from 'express'
 import type { Store } from 'express-session'
 import { parError } from '../errors.js'
 import { ensureInstanceState, pruneInstanceState, type AnySession, type InstanceState } from './state.js'
+import { inWriteOrder } from './write-order.js'
 
 /** What one instance's state looked like when the session was loaded. */
 interface Loaded {
@@ -105,12 +107,6 @@ function guardOf(session: Guarded | null | undefined, id: string): Guard | undef
   return guard !== undefined && guard.id === id ? guard : undefined
 }
 
-/**
- * Guarded saves of one session, in order: within a process, each one's read and write happen
- * before the next one's read, so two saves of one session never both miss each other.
- */
-const writes = new Map<string, Promise<void>>()
-
 type StoreSet = (this: Store, sid: string, session: AnySession, callback?: Callback) => unknown
 
 /**
@@ -119,7 +115,7 @@ type StoreSet = (this: Store, sid: string, session: AnySession, callback?: Callb
  * called back) go to `callback`, so the queue never rejects.
  */
 function guardedSet(store: Store, set: StoreSet, id: string, session: Guarded, guard: Guard, callback: Callback | undefined): Promise<void> {
-  const queued = (writes.get(id) ?? Promise.resolve()).then(async () => {
+  return inWriteOrder(id, async () => {
     try {
       reconcile(session, await readStored(store, id), guard.loaded)
       await new Promise<void>((resolve, reject) => {
@@ -136,11 +132,6 @@ function guardedSet(store: Store, set: StoreSet, id: string, session: Guarded, g
     }
     callback?.()
   })
-  writes.set(id, queued)
-  void queued.finally(() => {
-    if (writes.get(id) === queued) writes.delete(id)
-  })
-  return queued
 }
 
 /**

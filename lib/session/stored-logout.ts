@@ -7,11 +7,14 @@
  *
  * A request of that session already in flight does not bring the login back when it saves: the
  * save guard (save-guard.ts) re-reads the stored session first and keeps a removed login removed.
+ * Within a process the two take turns (write-order.ts): the removal never reads the session while
+ * a guarded save of it is between its own read and write, which would write the login back.
  */
 
 import type { SessionData, Store } from 'express-session'
 import { othersLoggedIn, removeLogin, storedLogin, type AnySession, type Login } from './state.js'
 import { destroyStoredSession, readStoredSession, writeStoredSession } from './store-calls.js'
+import { inWriteOrder } from './write-order.js'
 
 /** What a logout token names: `sid`, `sub`, or both (then both must match). */
 export interface LogoutSubject {
@@ -29,16 +32,18 @@ export function loginMatches(login: Login, subject: LogoutSubject): boolean {
 }
 
 /** Ends instance `name`'s login in the stored session `id` if it matches `subject`. Resolves to whether it ended one. */
-export async function endStoredLogin(store: Store, id: string, name: string, subject: LogoutSubject): Promise<boolean> {
-  const session = (await readStoredSession(store, id)) as AnySession | null | undefined
-  if (!session) return false
-  const login = storedLogin(session, name)
-  if (login === undefined || !loginMatches(login, subject)) return false
-  if (othersLoggedIn(session, name)) {
-    removeLogin(session, name)
-    await writeStoredSession(store, id, session as SessionData)
-  } else {
-    await destroyStoredSession(store, id)
-  }
-  return true
+export function endStoredLogin(store: Store, id: string, name: string, subject: LogoutSubject): Promise<boolean> {
+  return inWriteOrder(id, async () => {
+    const session = (await readStoredSession(store, id)) as AnySession | null | undefined
+    if (!session) return false
+    const login = storedLogin(session, name)
+    if (login === undefined || !loginMatches(login, subject)) return false
+    if (othersLoggedIn(session, name)) {
+      removeLogin(session, name)
+      await writeStoredSession(store, id, session as SessionData)
+    } else {
+      await destroyStoredSession(store, id)
+    }
+    return true
+  })
 }
