@@ -41,6 +41,7 @@ export function readOptions(argv = process.argv.slice(2)) {
  * (`protected`: the protected route, `health`: the untouched route, `login`: app CPU per login).
  * `key`: the client has a PS256 key pair (private_key_jwt), `jar`: signed request objects too.
  * `redis`: its sessions move to Redis under --store redis (eoc keeps its cookie).
+ * Apps of the `bare` script get the user express-par stored after its first login (run.js).
  */
 export const CONFIGS = {
   'express-par': { script: 'express-par', setup: {}, protected: true, health: true, login: true, redis: true },
@@ -51,6 +52,9 @@ export const CONFIGS = {
   'express-openid-connect-pkjwt': { script: 'express-openid-connect', setup: {}, key: true, login: true },
   'express-openid-connect-jar': { script: 'express-openid-connect', setup: { jar: true }, key: true, jar: true, login: true },
   bare: { script: 'bare', setup: {}, protected: true, health: true, redis: true },
+  // A second, identical bare app: its ratio to bare is what the machine's noise alone makes of
+  // two equal apps in this run, the resolution every other ratio of the run has.
+  'bare-control': { script: 'bare', setup: {}, protected: true, health: true, redis: true },
 }
 
 const having = (flag) => Object.keys(CONFIGS).filter((name) => CONFIGS[name][flag])
@@ -64,8 +68,12 @@ export const RATIO_PAIRS = {
     ['express-par / bare', 'express-par', 'bare'],
     ['express-openid-connect / bare', 'express-openid-connect', 'bare'],
     ['express-par / express-openid-connect', 'express-par', 'express-openid-connect'],
+    ['bare-control / bare', 'bare-control', 'bare'],
   ],
-  healthCapacity: [['express-par / bare', 'express-par', 'bare']],
+  healthCapacity: [
+    ['express-par / bare', 'express-par', 'bare'],
+    ['bare-control / bare', 'bare-control', 'bare'],
+  ],
   loginCpu: [
     ['express-par / express-openid-connect', 'express-par', 'express-openid-connect'],
     ['express-par-jar / express-openid-connect', 'express-par-jar', 'express-openid-connect'],

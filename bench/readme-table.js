@@ -27,7 +27,7 @@ const bytes = (s, where) => (s ? `${s.storedBytes} B ${where} + ${s.cookieBytes}
 const fetched = (f) => (f ? `${f.discovery} + ${f.jwks}` : dash)
 const row = (cells) => `| ${cells.join(' | ')} |`
 
-const ROUTE_APPS = [['express-par', 'express-par'], ['express-openid-connect', 'express-openid-connect'], ['bare', 'bare express-session']]
+const ROUTE_APPS = [['express-par', 'express-par'], ['express-openid-connect', 'express-openid-connect'], ['bare', 'bare express-session'], ['bare-control', 'the same bare app again (control)']]
 const LOGIN_ROWS = [
   ['express-par', 'express-par, client_secret_basic', 'express-par / express-openid-connect'],
   ['express-par-jar', 'express-par, JAR + private_key_jwt', 'express-par-jar / express-openid-connect'],
@@ -86,6 +86,7 @@ function loginTable(r) {
 const ratioOf = (r, group, label) => r.ratios?.[group]?.[label]
 const SUMMARY_COLUMNS = [
   ['protected capacity vs bare', (r) => ratioOf(r, 'protectedCapacity', 'express-par / bare')],
+  ['control: bare vs the same bare app, protected', (r) => ratioOf(r, 'protectedCapacity', 'bare-control / bare')],
   ['`/health` capacity vs bare', (r) => ratioOf(r, 'healthCapacity', 'express-par / bare')],
   ['login CPU, secret, vs express-openid-connect', (r) => ratioOf(r, 'loginCpu', 'express-par / express-openid-connect')],
   ['login CPU, JAR + private_key_jwt, vs express-openid-connect JAR', (r) => JAR_ANCHORS.map((label) => ratioOf(r, 'loginCpu', label)).find(Boolean)],
@@ -99,6 +100,18 @@ function summaryTable(runs) {
     row(['run', 'sessions', 'rounds', ...SUMMARY_COLUMNS.map(([label]) => label)]),
     row(Array(SUMMARY_COLUMNS.length + 3).fill('---')),
     ...runs.map((r) => row([r.date ?? dash, r.options?.store ?? 'memory', num(r.options?.rounds), ...SUMMARY_COLUMNS.map(([, of]) => x(of(r)))])),
+  ]
+}
+
+/** What two identical bare apps measured against each other in this run: the noise floor of its ratios. */
+function controlLines(r) {
+  const protectedRoute = ratioOf(r, 'protectedCapacity', 'bare-control / bare')
+  const health = ratioOf(r, 'healthCapacity', 'bare-control / bare')
+  if (!protectedRoute && !health) return []
+  return [
+    '',
+    `Control: the same bare app twice, measured like the others, came out at ${x(protectedRoute)} of itself on the protected route and ${x(health)} on \`/health\`: ` +
+      'a ratio of this run closer to 1 than that (or inside that spread) is not a difference this run can see.',
   ]
 }
 
@@ -127,6 +140,7 @@ export function performanceSection(results, { redis, runs = [] } = {}) {
     'Targets (issue 19), checked by `bench/report.js`:',
     '',
     ...(results.targets ?? []).map((t) => `- ${t.met ? 'met' : '**missed**'}: ${t.target}: ${t.value}${t.iqr ? ` (IQR ${t.iqr[0]}${dash}${t.iqr[1]})` : ''}`),
+    ...controlLines(results),
   ]
   if (redis) {
     const m = redis.machine ?? {}

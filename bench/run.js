@@ -63,20 +63,23 @@ try {
   const login = await profiling(apps, profiled, 'login', () => loginRounds({ ...phase, names: LOGIN_APPS }))
   log(`${options.logins} logins per app done`)
 
-  // The bare app gets the user express-par stored, claims trimmed to the user's.
+  // The bare apps get the user express-par stored, claims trimmed to the user's.
   const stored = first['express-par'].sizes.after.record.expressPar.default.login.auth
   const bareUser = { ...stored, claims: Object.fromEntries(Object.entries(stored.claims).filter(([k]) => !PROTOCOL_CLAIMS.has(k))) }
-  const bareBrowser = browsers.bare
-  await bareBrowser.request(`${apps.bare.baseURL}/`)
-  const bareBefore = await apps.bare.storedSession('none')
-  const seeded = await bareBrowser.request(`${apps.bare.baseURL}/bench-login`, { json: bareUser })
-  if (seeded.status !== 204) throw new Error(`bare /bench-login answered ${seeded.status}`)
-  const bareAfter = await apps.bare.storedSession(sessionIdOf(bareBrowser.cookies(apps.bare.baseURL).get('connect.sid')))
-  first.bare = {
-    sizes: {
-      before: { cookieBytes: 0, storedBytes: bareBefore.bytes ?? 0 },
-      after: { cookieBytes: Buffer.byteLength(bareBrowser.cookieHeader(apps.bare.baseURL)), storedBytes: bareAfter.bytes },
-    },
+  for (const name of names.filter((n) => CONFIGS[n].script === 'bare')) {
+    const app = apps[name]
+    const browser = browsers[name]
+    await browser.request(`${app.baseURL}/`)
+    const before = await app.storedSession('none')
+    const seeded = await browser.request(`${app.baseURL}/bench-login`, { json: bareUser })
+    if (seeded.status !== 204) throw new Error(`${name} /bench-login answered ${seeded.status}`)
+    const after = await app.storedSession(sessionIdOf(browser.cookies(app.baseURL).get('connect.sid')))
+    first[name] = {
+      sizes: {
+        before: { cookieBytes: 0, storedBytes: before.bytes ?? 0 },
+        after: { cookieBytes: Buffer.byteLength(browser.cookieHeader(app.baseURL)), storedBytes: after.bytes },
+      },
+    }
   }
 
   // Every app must serve its routes to its logged-in browser before it is measured.
