@@ -40,7 +40,9 @@ export function endStoredLogin(store: Store, id: string, name: string, subject: 
     if (login === undefined || !loginMatches(login, subject)) return false
     if (othersLoggedIn(session, name)) {
       removeLogin(session, name)
-      await writeStoredSession(store, id, session as SessionData)
+      // A copy: a store that hands back the objects it was given returns the session of the
+      // request that saved it, save guard included, and a guarded write would wait for this step.
+      await writeStoredSession(store, id, { ...session } as SessionData)
     } else {
       await destroyStoredSession(store, id)
     }
