@@ -40,6 +40,9 @@ const REQUESTS = setting('BENCH_INPROC_REQUESTS', 4000)
 const ROUNDS = setting('BENCH_INPROC_ROUNDS', 8)
 const ROUTES = ['/protected', '/health']
 
+/** `0.054` as `+5.4%`. */
+const percent = (fraction) => `${fraction >= 0 ? '+' : ''}${round(fraction * 100, 1)}%`
+
 const claims = { sub: 'alice', name: 'Alice Example', given_name: 'Alice', family_name: 'Example', email: 'alice@example.com', email_verified: true }
 
 /** The stored login of a user: what express-par's callback stores, and what bare stores as its user. */
@@ -183,7 +186,7 @@ async function measureAll() {
       process.stdout.write(`${'app'.padEnd(30)}${'µs CPU/request'.padStart(16)}${'capacity vs bare (IQR)'.padStart(28)}${'bytes/request'.padStart(16)}${'vs bare'.padStart(10)}\n`)
       for (const [name, f] of Object.entries(route)) {
         const c = f.capacityVsBare
-        process.stdout.write(`${name.padEnd(30)}${String(f.cpuMicrosPerRequest).padStart(16)}${`${c.median} (${c.p25}–${c.p75})`.padStart(28)}${String(f.bytesPerRequest).padStart(16)}${`+${round((f.bytesPerRequest / route.bare.bytesPerRequest - 1) * 100, 1)}%`.padStart(10)}\n`)
+        process.stdout.write(`${name.padEnd(30)}${String(f.cpuMicrosPerRequest).padStart(16)}${`${c.median} (${c.p25}–${c.p75})`.padStart(28)}${String(f.bytesPerRequest).padStart(16)}${percent(f.bytesPerRequest / route.bare.bytesPerRequest - 1).padStart(10)}\n`)
       }
     }
   } finally {
