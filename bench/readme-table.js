@@ -47,9 +47,11 @@ function routeTable(r) {
   add('protected route, requests/s', (n) => num(pr[n]?.requestsPerSecond))
   add('protected route, p99', (n) => num(pr[n]?.p99Ms, ' ms'))
   add('app CPU per protected request', (n) => us(pr[n]?.cpuMicrosPerRequest))
+  add('of which off the main thread (GC and compiler threads)', (n) => us(pr[n]?.otherThreadsMicrosPerRequest))
   add('protected capacity vs bare (1 / CPU)', (n) => vsBare(r.ratios?.protectedCapacity, n))
   add('protected throughput vs bare (req/s)', (n) => vsBare(r.ratios?.protectedThroughput, n))
   add('untouched `/health`, app CPU per request', (n) => (hr[n] ? us(hr[n].cpuMicrosPerRequest) : ''))
+  add('of which off the main thread', (n) => (hr[n] ? us(hr[n].otherThreadsMicrosPerRequest) : ''))
   add('`/health` capacity vs bare (1 / CPU)', (n) => (hr[n] ? vsBare(r.ratios?.healthCapacity, n) : ''))
   add('session of a logged-in user', (n) => (n === 'express-openid-connect' ? bytes(r.sessionBytes?.[n]?.after, 'stored') : bytes(r.sessionBytes?.[n]?.after, 'in the store')))
   return lines

@@ -16,6 +16,7 @@ function routeLines(title, figures) {
     row('  req/s (median)', names.map((n) => figures[n].requestsPerSecond), 24),
     row('  p99 ms (median)', names.map((n) => figures[n].p99Ms), 24),
     row('  µs app CPU/request (median)', names.map((n) => figures[n].cpuMicrosPerRequest), 24),
+    row('  of which other threads', names.map((n) => figures[n].otherThreadsMicrosPerRequest), 24),
   ]
 }
 

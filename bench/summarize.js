@@ -17,6 +17,7 @@ function routeFigures(runs) {
         requestsPerSecond: round(median(rounds.map((r) => r.requestsPerSecond)), 0),
         p99Ms: round(median(rounds.map((r) => r.p99Ms)), 1),
         cpuMicrosPerRequest: round(median(rounds.map((r) => r.cpuMicrosPerRequest)), 1),
+        otherThreadsMicrosPerRequest: round(median(rounds.map((r) => r.otherThreadsMicrosPerRequest ?? null).filter((v) => v !== null)), 1),
         rounds,
       },
     ]),

@@ -20,6 +20,8 @@ export async function hammer(app, path, cookie, { connections, seconds }) {
   const served = cpuAfter.requests - cpuBefore.requests
   return {
     cpuMicrosPerRequest: served > 0 ? (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / served : null,
+    // What of it ran off the main thread (GC and compiler threads, libuv): null where /proc has no per-thread figures.
+    otherThreadsMicrosPerRequest: served > 0 && cpuAfter.mainThreadMicros != null ? (cpuAfter.cpuMicros - cpuBefore.cpuMicros - (cpuAfter.mainThreadMicros - cpuBefore.mainThreadMicros)) / served : null,
     requestsPerSecond: result.requests.average,
     p99Ms: result.latency.p99,
     p50Ms: result.latency.p50,
