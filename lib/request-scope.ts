@@ -18,15 +18,26 @@ import { parError, type ExpressParError } from './errors.js'
 import type { Runtime } from './runtime.js'
 import { carriedOnSession, carriedValue, carryOver, setCarried } from './session/carry-over.js'
 
-export interface Scope {
-  readonly runtime: Runtime
-  /** The `next` of the instance's middleware: where `res.oidc` reports failures by default. */
-  readonly next: NextFunction
-  /** The scope the request was in before this instance's middleware, if any. */
-  readonly outer: Scope | undefined
+/**
+ * One instance's scope of a request. A class, not an object literal, and not for style: V8 may
+ * decide that the objects one literal makes outlive young-generation collections and allocate
+ * them straight into the old generation (allocation-site pretenuring). One made per request that
+ * holds the request's `next` then keeps the request it belongs to, long finished, alive through
+ * every young collection until the next full one: 30% more bytes surviving each young collection
+ * and about 8 µs of GC per request in bench/PROFILE.md. Objects made with `new` are not pretenured.
+ */
+export class Scope {
   /** `req.oidc` / `res.oidc` of this scope, built when first read. */
-  request?: object
-  response?: object
+  request: object | undefined = undefined
+  response: object | undefined = undefined
+
+  constructor(
+    readonly runtime: Runtime,
+    /** The `next` of the instance's middleware: where `res.oidc` reports failures by default. */
+    readonly next: NextFunction,
+    /** The scope the request was in before this instance's middleware, if any. */
+    readonly outer: Scope | undefined,
+  ) {}
 }
 
 const SCOPE = carriedOnSession(Symbol('express-par.scope'))
@@ -52,7 +63,7 @@ export function enterScope(req: Request, runtime: Runtime, next: NextFunction): 
     }
   }
   carryOver(req)
-  setScope(req, { runtime, next, outer })
+  setScope(req, new Scope(runtime, next, outer))
   return undefined
 }
 
@@ -70,5 +81,5 @@ export function findScope(req: object, name: string): Scope | undefined {
 /** Makes `scope` (one of `req`'s, see {@link findScope}) the one in scope for the rest of the request. */
 export function focusScope(req: object, scope: Scope): void {
   const current = scopeOf(req)
-  if (current !== scope) setScope(req, { runtime: scope.runtime, next: scope.next, outer: current })
+  if (current !== scope) setScope(req, new Scope(scope.runtime, scope.next, current))
 }

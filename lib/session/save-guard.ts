@@ -26,20 +26,30 @@ import { parError } from '../errors.js'
 import { ensureInstanceState, pruneInstanceState, type AnySession, type InstanceState } from './state.js'
 import { inWriteOrder } from './write-order.js'
 
-/** What one instance's state looked like when the session was loaded. */
-interface Loaded {
-  readonly name: string
-  readonly loginId: string | undefined
-  readonly pending: readonly string[]
+/**
+ * What one instance's state looked like when the session was loaded. Classes rather than object
+ * literals here and in {@link Guard}: made on every request that carries a login and holding that
+ * request's strings, literals would be pretenured by V8 and keep them alive (request-scope.ts).
+ */
+class Loaded {
+  constructor(
+    readonly name: string,
+    readonly loginId: string | undefined,
+    readonly pending: readonly string[],
+  ) {}
 }
+
+const NOTHING_PENDING: readonly string[] = Object.freeze([])
 
 type Callback = (err?: unknown) => void
 
 function snapshot(all: Record<string, InstanceState>): Loaded[] {
-  const loaded: Loaded[] = []
-  for (const name of Object.keys(all)) {
+  const names = Object.keys(all)
+  const loaded = new Array<Loaded>(names.length)
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!
     const state = all[name]!
-    loaded.push({ name, loginId: state.login?.id, pending: state.pending === undefined ? [] : Object.keys(state.pending) })
+    loaded[i] = new Loaded(name, state.login?.id, state.pending === undefined ? NOTHING_PENDING : Object.keys(state.pending))
   }
   return loaded
 }
@@ -77,7 +87,7 @@ export function reconcile(session: AnySession, stored: AnySession | null | undef
   const theirsAll = stored?.expressPar ?? {}
   const names = new Set([...loaded.map((entry) => entry.name), ...Object.keys(session.expressPar ?? {}), ...Object.keys(theirsAll)])
   for (const name of names) {
-    const entry = loaded.find((candidate) => candidate.name === name) ?? { name, loginId: undefined, pending: [] }
+    const entry = loaded.find((candidate) => candidate.name === name) ?? new Loaded(name, undefined, NOTHING_PENDING)
     const ours = ensureInstanceState(session, name)
     const theirs = Object.hasOwn(theirsAll, name) ? theirsAll[name] : undefined
     reconcileLogin(ours, theirs, entry)
@@ -93,10 +103,12 @@ export function reconcile(session: AnySession, stored: AnySession | null | undef
  */
 const GUARD = Symbol('express-par.saveGuard')
 
-interface Guard {
-  /** The session id it was loaded under: a copy written under another id is not reconciled with this snapshot. */
-  readonly id: string
-  readonly loaded: readonly Loaded[]
+class Guard {
+  constructor(
+    /** The session id it was loaded under: a copy written under another id is not reconciled with this snapshot. */
+    readonly id: string,
+    readonly loaded: readonly Loaded[],
+  ) {}
 }
 
 type Guarded = AnySession & { [GUARD]?: Guard }
@@ -186,7 +198,7 @@ export function guardSessionSave(req: Request): void {
   const session = req.session as Guarded
   if (session[GUARD] !== undefined) return
   guardStoreWrites(req.sessionStore)
-  const guard: Guard = { id: session.id, loaded: snapshot(session.expressPar ?? {}) }
+  const guard = new Guard(session.id, snapshot(session.expressPar ?? {}))
   Object.defineProperty(session, GUARD, { value: guard, configurable: true, enumerable: false, writable: false })
 }
 
