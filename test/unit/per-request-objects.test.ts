@@ -21,7 +21,9 @@ const options = { issuerBaseURL: 'https://op.example', baseURL: 'http://127.0.0.
 function requestWithLogin(): Request {
   const req = { sessionID: 'sid-1', sessionStore: new MemoryStore(), headers: {} } as unknown as Request & { session: Session }
   const login = { auth: { idToken: 'id', claims: { sub: 'alice' } }, id: 'login-1', at: 100, seen: 100, gen: 0 }
-  req.session = new Session(req, { cookie: {}, expressPar: { default: { login, pending: { 'state-1': {} } }, other: { login: { ...login, id: 'login-2' } } } } as never)
+  // express-session's own Session, as its middleware makes one (its types keep the constructor private).
+  const SessionOfExpressSession = Session as unknown as new (req: Request, data: unknown) => Session
+  req.session = new SessionOfExpressSession(req, { cookie: {}, expressPar: { default: { login, pending: { 'state-1': {} } }, other: { login: { ...login, id: 'login-2' } } } })
   return req
 }
 
